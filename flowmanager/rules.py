@@ -29,7 +29,10 @@ __all__ = [
     "ProcessorInfo",
     "Rule",
     "Violation",
+    "MAIN_BLOCK",
+    "captured_path",
     "get_rule",
+    "inside_function",
     "is_unpicklable_factory",
     "judge_instances",
     "judge_processor",
@@ -180,6 +183,36 @@ def judge_processor(info: ProcessorInfo, serial_processing: bool | None) -> Viol
             name=quoted, culprit=cap.path, type=cap.type, root=f"'{cap.root}'"
         )
     return None
+
+
+#: ``ProcessorInfo.enclosing`` for a function defined only under the main guard.
+MAIN_BLOCK = "the 'if __name__ == \"__main__\":' block"
+
+
+def inside_function(qualified_name: str) -> str:
+    """``ProcessorInfo.enclosing`` for a definition inside the function ``qualified_name``
+    (``main`` or ``Outer.method``; a runtime ``__qualname__`` prefix without ``.<locals>``)."""
+    return f"'{qualified_name.replace('.<locals>', '')}()'"
+
+
+def captured_path(kind: str, owner: str, key: str | int) -> str:
+    """The path that names a captured value, the same in both halves.
+
+    ``kind`` is ``global``, ``closure``, ``default``, ``kwdefault``, ``self``,
+    ``partial-arg`` or ``partial-keyword``; ``owner`` the processor's name
+    (the wrapped function's for a partial); ``key`` the variable, parameter,
+    attribute path or argument index.
+    """
+    forms = {
+        "global": "{o}.__globals__[{k!r}]",
+        "closure": "{o}.__closure__[{k!r}]",
+        "default": "{o}.__defaults__[{k!r}]",
+        "kwdefault": "{o}.__kwdefaults__[{k!r}]",
+        "self": "{o}.__self__.{k}",
+        "partial-arg": "partial({o}).args[{k}]",
+        "partial-keyword": "partial({o}).keywords[{k!r}]",
+    }
+    return forms[kind].format(o=owner, k=key)
 
 
 def judge_instances(where: str) -> Violation:
