@@ -90,6 +90,8 @@ class Rule:
     sample: Mapping[str, str]
     bad: tuple[Example, ...]
     good: tuple[Example, ...]
+    #: Fields that read differently at run time (a type instead of a factory).
+    runtime_sample: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def doc_path(self) -> str:
@@ -394,6 +396,7 @@ _RULES: tuple[Rule, ...] = (
         ),
         error="MultipleInstancesError",
         sample={"where": "on the same path as the one at line 10"},
+        runtime_sample={"where": "while the one created at app.py:10 is still open (pid 4242)"},
         bad=(
             _ex("Two instances, one after the other", _JOB + '''
 
@@ -712,6 +715,7 @@ manager.close_processes()
             "type": "sqlite3.connect() result",
             "root": "'db'",
         },
+        runtime_sample={"type": "sqlite3.Connection"},
         bad=(
             _ex("A module global holding a connection", '''
 import sqlite3
@@ -878,6 +882,7 @@ def _with_imports(rule: Rule) -> Rule:
         return replace(ex, code=_tidy(ex.code))
 
     return replace(rule, sample=MappingProxyType(dict(rule.sample)),
+                   runtime_sample=MappingProxyType(dict(rule.runtime_sample)),
                    bad=tuple(map(tidy, rule.bad)), good=tuple(map(tidy, rule.good)))
 
 
