@@ -1,0 +1,138 @@
+"""The runtime guard: judge a result processor before any process starts.
+
+In parallel mode the result processor is pickled (with the standard pickle) and sent to
+the result process. This module is the runtime front end of the rule catalog: it looks at
+the live object, builds the same :class:`~flowmanager.rules.ProcessorInfo` the linter builds
+from source, and lets :func:`~flowmanager.rules.judge_processor` decide. It starts no
+process and never calls the processor.
+
+- FMP101: the (partial-unwrapped) function is a lambda.
+- FMP102: its qualified name holds ``<locals>``, or it belongs to ``__main__`` and is bound
+  only inside the ``if __name__ == "__main__":`` block (see :mod:`._guard_main`).
+- FMP103: a captured value cannot be pickled (see :mod:`._guard_capture` for the order and
+  :mod:`._guard_pickle` for the verdict).
+"""
+
+from __future__ import annotations
+
+import reprlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ._errors import UnpicklableResultProcessorError
+from ._guard_capture import Anatomy, Capture, dissect
+from ._guard_main import bound_only_in_main_block
+from ._guard_pickle import Unpicklable, pickling_problem, type_name
+from .rules import MAIN_BLOCK, Captured, ProcessorInfo, Violation, inside_function, judge_processor
+
+__all__ = ["check_result_processor", "describe_processor", "ensure_result_processor"]
+
+
+@dataclass(frozen=True)
+class _Finding:
+    violation: Violation
+    got: str
+    cause: Exception | None
+
+
+def check_result_processor(fn: object, serial_processing: bool = False) -> list[Violation]:
+    """The violations (at most one) that make ``fn`` unusable as a parallel result processor.
+
+    ``[]`` when ``fn`` is ``None``, in serial mode, or when ``fn`` can be pickled and sent
+    to the result process. Raises ``TypeError`` when ``fn`` is neither callable nor ``None``.
+    Starts no process.
+    """
+    finding = _check(fn, serial_processing, "result processor")
+    return [] if finding is None else [finding.violation]
+
+
+def ensure_result_processor(
+    fn: object, serial_processing: bool = False, *, role: str = "on_complete"
+) -> None:
+    """Raise unless ``fn`` can serve as the ``role`` callable (``on_complete``, ``on_error``).
+
+    Raises :class:`~flowmanager.UnpicklableResultProcessorError` (chained to the pickling
+    error when there is one) for a violation, ``TypeError`` when ``fn`` is neither callable
+    nor ``None``.
+    """
+    finding = _check(fn, serial_processing, role)
+    if finding is None:
+        return
+    error = UnpicklableResultProcessorError([finding.violation], got=finding.got)
+    if finding.cause is not None:
+        raise error from finding.cause
+    raise error
+
+
+def describe_processor(fn: Callable[..., object]) -> ProcessorInfo:
+    """What the runtime learns about ``fn``: the record :func:`rules.judge_processor` reads.
+
+    ``captured`` lists every captured value the guard looked at; ``unpicklable`` is the
+    first that cannot be pickled.
+    """
+    anatomy, captures = dissect(fn, "fn")
+    seen: list[Captured] = []
+    first: Captured | None = None
+    for capture in captures:
+        record = _record(capture)
+        seen.append(record)
+        if first is None and _problem(capture) is not None:
+            first = record
+    return ProcessorInfo(name=anatomy.name, is_lambda=anatomy.name == "<lambda>",
+                         enclosing=_enclosing(anatomy), unpicklable=first, captured=tuple(seen))
+
+
+def _check(fn: object, serial_processing: bool, role: str) -> _Finding | None:
+    if fn is None:
+        return None
+    if not callable(fn):
+        raise TypeError(
+            f"{role}: expected a callable that takes one result (a function defined at module "
+            f"level), or None; got {reprlib.repr(fn)} ({type_name(fn)})"
+        )
+    if serial_processing:
+        return None
+    anatomy, captures = dissect(fn, role)
+    info = ProcessorInfo(name=anatomy.name, is_lambda=anatomy.name == "<lambda>",
+                         enclosing=_enclosing(anatomy))
+    violation = judge_processor(info, serial_processing=False)
+    if violation is not None:  # FMP101 and FMP102 come first: no need to pickle anything
+        return _Finding(violation, _describe(anatomy), None)
+    for capture in captures:
+        problem = _problem(capture)
+        if problem is None:
+            continue
+        record = _record(capture)
+        violation = judge_processor(
+            ProcessorInfo(name=anatomy.name, unpicklable=record), serial_processing=False
+        )
+        assert violation is not None  # an unpicklable capture is FMP103, always
+        return _Finding(violation, f"{capture.reach} ({record.type})", problem.error)
+    return None
+
+
+def _problem(capture: Capture) -> Unpicklable | None:
+    return pickling_problem(capture.value, by_value=not capture.travels)
+
+
+def _record(capture: Capture) -> Captured:
+    return Captured(path=capture.path, type=type_name(capture.value), root=capture.root)
+
+
+def _enclosing(anatomy: Anatomy) -> str | None:
+    qualname = anatomy.qualname
+    if qualname is None:
+        return None
+    if "<locals>" in qualname:
+        return inside_function(qualname.rsplit(".<locals>", 1)[0])
+    if anatomy.module == "__main__" and bound_only_in_main_block(qualname.split(".", 1)[0]):
+        return MAIN_BLOCK
+    return None
+
+
+def _describe(anatomy: Anatomy) -> str:
+    """The got line for FMP101/FMP102: where the processor is, what it is."""
+    where = f"{anatomy.module}.{anatomy.qualname}" if anatomy.module else str(anatomy.qualname)
+    if anatomy.is_instance:
+        return f"{anatomy.reach} = an instance of {where}"
+    return f"{anatomy.reach} = {where} ({type_name(anatomy.target)})"
