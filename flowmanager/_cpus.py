@@ -1,0 +1,87 @@
+"""How many CPUs this process may really use: its CPU affinity, capped by the cgroup CPU quota.
+
+``os.cpu_count()`` reports the host's CPUs; inside a container limited to 3 CPUs that is
+the wrong number of executors. The affinity mask (``taskset``, cpusets) and the CFS quota
+(``docker --cpus``, Kubernetes limits) both cap what one process tree can use.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import psutil
+
+__all__ = ["cgroup_cpu_quota", "usable_cpus"]
+
+_CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may use: ``min(affinity, ceil(cgroup quota))``, at least 1."""
+    try:
+        affinity = len(psutil.Process().cpu_affinity() or [])
+    except (AttributeError, NotImplementedError, psutil.Error):
+        affinity = 0  # platforms without affinity (macOS)
+    count = affinity or os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        count = min(count, max(1, math.ceil(quota)))
+    return max(1, count)
+
+
+def cgroup_cpu_quota(root: Path = _CGROUP_ROOT) -> float | None:
+    """The CPU quota of this process's cgroup in CPUs (``1.5``), or ``None`` when unlimited."""
+    for read in (_quota_v2, _quota_v1):
+        try:
+            quota = read(root)
+        except (OSError, ValueError):
+            continue
+        if quota is not None:
+            return quota
+    return None
+
+
+def _own_cgroup(version: int, controller: str = "cpu") -> str | None:
+    """This process's cgroup path from /proc/self/cgroup (v2 ``0::/x``, v1 ``N:cpu:/x``)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if version == 2 and controllers == "":
+            return path
+        if version == 1 and controller in controllers.split(","):
+            return path
+    return None
+
+
+def _quota_v2(root: Path) -> float | None:
+    # cpu.max is "max 100000" (unlimited) or "200000 100000" (2 CPUs); a parent cgroup may
+    # be the one that limits, so walk up from ours to the root and keep the smallest.
+    own = _own_cgroup(2) or "/"
+    best: float | None = None
+    path = root / own.lstrip("/")
+    while True:
+        limit = path / "cpu.max"
+        if limit.exists():
+            quota, period = limit.read_text().split()
+            if quota != "max":
+                value = int(quota) / int(period)
+                best = value if best is None else min(best, value)
+        if path == root or root not in path.parents:
+            break
+        path = path.parent
+    return best
+
+
+def _quota_v1(root: Path) -> float | None:
+    for base in (root / "cpu,cpuacct", root / "cpu"):
+        quota_file = base / "cpu.cfs_quota_us"
+        if quota_file.exists():
+            quota = int(quota_file.read_text())
+            period = int((base / "cpu.cfs_period_us").read_text())
+            return None if quota <= 0 else quota / period
+    return None

@@ -1,0 +1,219 @@
+"""The job-executor process: one event loop runs every task it is sent.
+
+Async jobs run as tasks on the loop, thousands at once. Sync jobs must not block the loop,
+so each incoming batch goes to a worker thread in one hand-off (split in ``threads``
+parts) and its results come back in one piece. Results and failures finished in the same
+loop iteration leave in one message (``_flush`` is scheduled once per iteration).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import math
+import os
+import pickle
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from typing import Any
+
+import cloudpickle
+
+from ._errors import JobFailure
+from ._wire import END_OF_INPUT, Outbox, child_setup, dumps, parent_is_gone
+
+__all__ = ["JobSpec", "executor_main"]
+
+#: One job as shipped: (fq_name, callable, is_async).
+JobSpec = tuple[str, Callable[[Any], Any], bool]
+
+#: A batch larger than this leaves before the loop iteration ends (bounds message size).
+_MAX_OUT = 4096
+_PARENT_CHECK_S = 1.0
+
+
+def executor_main(
+    index: int,
+    jobs_blob: bytes,
+    tasks_in: Connection,
+    results_out: Connection,
+    parent_pid: int,
+    threads: int,
+    inherited: Sequence[Connection],
+) -> None:
+    """Entry point of an executor process."""
+    child_setup(inherited)
+    jobs: list[JobSpec] = cloudpickle.loads(jobs_blob)
+    executor = _Executor(index, jobs, tasks_in, Outbox(results_out, f"executor-{index}-out"),
+                         parent_pid, threads)
+    asyncio.run(executor.run())
+
+
+def _failure(task: Any, fq_name: str, exc: BaseException) -> JobFailure:
+    return JobFailure(
+        task=task,
+        fq_name=fq_name,
+        exc_type=_type_name(type(exc)),
+        message=str(exc),
+        traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    )
+
+
+def _type_name(cls: type) -> str:
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, tasks: list[Any]
+                    ) -> tuple[list[tuple[Any, Any]], list[JobFailure]]:
+    """Runs in a worker thread: the whole batch, one task after another."""
+    done: list[tuple[Any, Any]] = []
+    failures: list[JobFailure] = []
+    for task in tasks:
+        try:
+            done.append((task, fn(task)))
+        except Exception as exc:
+            failures.append(_failure(task, fq_name, exc))
+    return done, failures
+
+
+class _Executor:
+    def __init__(self, index: int, jobs: list[JobSpec], tasks_in: Connection, out: Outbox,
+                 parent_pid: int, threads: int) -> None:
+        self.index = index
+        self.jobs = jobs
+        self.tasks_in = tasks_in
+        self.out = out
+        self.parent_pid = parent_pid
+        self.threads = max(1, threads)
+        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix=f"executor-{index}-sync")
+        self.pending = 0  # tasks received and not yet sent on
+        self.ending = False  # end of input received
+        self.done_buf: list[tuple[Any, Any, str]] = []  # (task, result, fq_name)
+        self.fail_buf: list[JobFailure] = []
+        self.flush_scheduled = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.finished: asyncio.Future[None] | None = None
+        self.running: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.finished = self.loop.create_future()
+        self.loop.add_reader(self.tasks_in.fileno(), self._on_readable)
+        self.loop.call_later(_PARENT_CHECK_S, self._watch_parent)
+        await self.finished
+        self.loop.remove_reader(self.tasks_in.fileno())
+        self.pool.shutdown(wait=True)
+        self.out.close()
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def _on_readable(self) -> None:
+        try:
+            data = self.tasks_in.recv_bytes()
+        except (EOFError, OSError):
+            # The main process died without saying goodbye: nobody wants the results.
+            os._exit(0)
+        if data == END_OF_INPUT:
+            self.ending = True
+            assert self.loop is not None
+            self.loop.remove_reader(self.tasks_in.fileno())
+            self._maybe_finish()
+            return
+        job_index, tasks = pickle.loads(data)
+        fq_name, fn, is_async = self.jobs[job_index]
+        self.pending += len(tasks)
+        if is_async:
+            for task in tasks:
+                running = asyncio.ensure_future(self._run_async(fn, fq_name, task))
+                self.running.add(running)
+                running.add_done_callback(self.running.discard)
+        else:
+            assert self.loop is not None
+            size = max(1, math.ceil(len(tasks) / self.threads))
+            for start in range(0, len(tasks), size):
+                part = tasks[start:start + size]
+                future = self.loop.run_in_executor(self.pool, _run_sync_batch, fn, fq_name, part)
+                future.add_done_callback(functools.partial(self._sync_done, fq_name=fq_name))
+
+    def _watch_parent(self) -> None:
+        # A blocking select wakes once a second to notice a main process that was killed
+        # while another process still holds its pipe end (so no EOF arrives).
+        if parent_is_gone(self.parent_pid):
+            os._exit(0)
+        assert self.loop is not None
+        self.loop.call_later(_PARENT_CHECK_S, self._watch_parent)
+
+    # -- running -------------------------------------------------------------------------------
+
+    async def _run_async(self, fn: Callable[[Any], Any], fq_name: str, task: Any) -> None:
+        try:
+            result = await fn(task)
+        except Exception as exc:
+            self.fail_buf.append(_failure(task, fq_name, exc))
+        else:
+            self.done_buf.append((task, result, fq_name))
+        self._schedule_flush()
+
+    def _sync_done(self, future: asyncio.Future[tuple[list[tuple[Any, Any]], list[JobFailure]]],
+                   fq_name: str) -> None:
+        done, failures = future.result()
+        self.done_buf.extend((task, result, fq_name) for task, result in done)
+        self.fail_buf.extend(failures)
+        self._schedule_flush()
+
+    # -- output --------------------------------------------------------------------------------
+
+    def _schedule_flush(self) -> None:
+        if len(self.done_buf) + len(self.fail_buf) >= _MAX_OUT:
+            self._flush()
+        elif not self.flush_scheduled:
+            self.flush_scheduled = True
+            assert self.loop is not None
+            self.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self.flush_scheduled = False
+        done, failures = self.done_buf, self.fail_buf
+        if not done and not failures:
+            return
+        self.done_buf, self.fail_buf = [], []
+        results = [result for _, result, _ in done]
+        try:
+            data = dumps((self.index, results, failures))
+        except Exception:
+            data = self._dumps_one_by_one(done, failures)
+        self.out.send(data)
+        self.pending -= len(done) + len(failures)
+        self._maybe_finish()
+
+    def _dumps_one_by_one(self, done: list[tuple[Any, Any, str]], failures: list[JobFailure]
+                          ) -> bytes:
+        """Some result did not pickle: fail just those tasks, send the others."""
+        results: list[Any] = []
+        for task, result, fq_name in done:
+            try:
+                dumps(result)
+            except Exception as exc:
+                failures.append(_unpicklable_result(task, fq_name, result, exc))
+            else:
+                results.append(result)
+        return dumps((self.index, results, failures))
+
+    def _maybe_finish(self) -> None:
+        if self.ending and self.pending == 0 and self.finished is not None \
+                and not self.finished.done():
+            self.finished.set_result(None)
+
+
+def _unpicklable_result(task: Any, fq_name: str, result: Any, exc: Exception) -> JobFailure:
+    message = (
+        f"the job returned a {_type_name(type(result))}, which cannot be pickled to reach the "
+        f"result processor ({type(exc).__name__}: {exc}); return plain data (numbers, strings, "
+        "lists, dicts, dataclasses) from the job"
+    )
+    return JobFailure(task=task, fq_name=fq_name, exc_type="UnpicklableResultError",
+                      message=message, traceback=f"UnpicklableResultError: {message}\n")

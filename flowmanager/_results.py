@@ -1,0 +1,101 @@
+"""Result processing: the result-processor process (parallel mode) and the function both
+modes use to feed results to ``on_complete`` and failures to ``on_error``.
+
+The result process reads every executor's pipe, calls the processors batch by batch and
+tells the main process, per batch, how many tasks finished and what failed. It learns an
+executor finished (or died) from EOF on that executor's pipe and reports that too, so the
+main process can count what a dead executor took with it.
+"""
+
+from __future__ import annotations
+
+import pickle
+import traceback
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from ._errors import JobFailure, ProcessingFailure, _short_repr
+from ._wire import DONE, EOF, Outbox, child_setup, dumps, logger, parent_is_gone
+
+__all__ = ["process_batch", "result_main"]
+
+Processor = Callable[[Any], Any]
+
+
+def process_batch(
+    on_complete: Processor | None,
+    on_error: Processor | None,
+    results: Sequence[Any],
+    failures: Sequence[JobFailure],
+) -> tuple[int, list[ProcessingFailure]]:
+    """Feed one batch to the processors; returns (results processed, processor failures).
+
+    A processor that raises is logged with its traceback and counted; the batch goes on.
+    """
+    errors: list[ProcessingFailure] = []
+    if on_complete is None:
+        processed = len(results)
+    else:
+        processed = 0
+        for result in results:
+            try:
+                on_complete(result)
+            except Exception as exc:
+                errors.append(_processing_failure("on_complete", result, exc))
+            else:
+                processed += 1
+    if on_error is not None:
+        for failure in failures:
+            try:
+                on_error(failure)
+            except Exception as exc:
+                errors.append(_processing_failure("on_error", failure, exc))
+    return processed, errors
+
+
+def _processing_failure(role: str, result: Any, exc: Exception) -> ProcessingFailure:
+    logger.error("%s raised for result %s; processing goes on", role, _short_repr(result),
+                 exc_info=exc)
+    return ProcessingFailure(
+        role=role,
+        result=_short_repr(result),
+        exc_type=type(exc).__qualname__,
+        message=str(exc),
+        traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    )
+
+
+def result_main(
+    processors_blob: bytes,
+    inputs: Sequence[Connection],
+    to_main: Connection,
+    parent_pid: int,
+    inherited: Sequence[Connection],
+) -> None:
+    """Entry point of the result-processor process.
+
+    ``processors_blob`` is ``(on_complete, on_error)`` pickled with the standard pickle,
+    by reference: the same rules the guard enforces.
+    """
+    child_setup(inherited)
+    on_complete, on_error = pickle.loads(processors_blob)
+    outbox = Outbox(to_main, "results-out")
+    live: dict[Connection, int] = {conn: index for index, conn in enumerate(inputs)}
+    while live:
+        # Blocks; the timeout only lets a child whose main process was killed notice it.
+        ready = wait(list(live), timeout=1.0)
+        if not ready and parent_is_gone(parent_pid):
+            return
+        for conn in ready:
+            assert isinstance(conn, Connection)
+            try:
+                data = conn.recv_bytes()
+            except (EOFError, OSError):
+                outbox.send(dumps((EOF, live.pop(conn))))
+                conn.close()
+                continue
+            index, results, failures = pickle.loads(data)
+            processed, errors = process_batch(on_complete, on_error, results, failures)
+            outbox.send(dumps((DONE, index, len(results), failures, processed, errors)))
+    outbox.close()

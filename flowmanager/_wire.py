@@ -1,0 +1,117 @@
+"""What travels between the processes of one FlowManagerMP, and how it is sent.
+
+Every message is one ``send_bytes`` of one pickled tuple holding a whole batch:
+
+========================  ==========================================================
+main -> executor          ``(job_index, [task, ...])``; ``b""`` means end of input
+executor -> results       ``(executor_index, [result, ...], [JobFailure, ...])``
+results -> main           ``(DONE, executor_index, ok, [JobFailure], processed, [errors])``
+                          or ``(EOF, executor_index)`` once an executor's pipe is drained
+========================  ==========================================================
+
+In serial mode the executors' pipes end in the main process instead of the result process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import threading
+from collections import deque
+from collections.abc import Iterable
+from multiprocessing.connection import Connection
+from typing import Any, Final
+
+__all__ = [
+    "DONE",
+    "END_OF_INPUT",
+    "EOF",
+    "PROTOCOL",
+    "Outbox",
+    "child_setup",
+    "dumps",
+    "logger",
+    "parent_is_gone",
+]
+
+logger: Final = logging.getLogger("flowmanager")
+# A library stays quiet unless the application configures logging.
+logger.addHandler(logging.NullHandler())
+
+PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
+END_OF_INPUT: Final = b""
+DONE: Final = 0
+EOF: Final = 1
+
+
+def dumps(value: object) -> bytes:
+    return pickle.dumps(value, PROTOCOL)
+
+
+def child_setup(inherited: Iterable[Connection]) -> None:
+    """First thing in every child: leave Ctrl-C to the main process, drop inherited pipe ends.
+
+    Ctrl-C reaches the whole process group; the main process decides how the children
+    stop, so they ignore SIGINT instead of printing a KeyboardInterrupt each. Under fork a
+    child inherits every pipe end the main process held: closing the ones that are not its
+    own is what makes a pipe report EOF when its real owner dies.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for conn in inherited:
+        conn.close()
+
+
+def parent_is_gone(parent_pid: int) -> bool:
+    """True once the main process died: a child is re-parented (to init or a subreaper)."""
+    return os.getppid() != parent_pid
+
+
+class Outbox:
+    """Sends byte messages on a pipe from a thread, so the sender never blocks on a full pipe.
+
+    A process that blocks on a full pipe while its reader blocks on a full pipe back to it
+    deadlocks; the executors and the result process queue here instead and go on reading.
+    The queue stays bounded by the in-flight limit of the main process.
+    """
+
+    def __init__(self, conn: Connection, name: str) -> None:
+        self._conn = conn
+        self._queue: deque[bytes | None] = deque()
+        self._ready = threading.Condition(threading.Lock())
+        self.broken = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def send(self, data: bytes) -> None:
+        with self._ready:
+            self._queue.append(data)
+            self._ready.notify()
+
+    def close(self) -> None:
+        """Send what is queued, then close the pipe (the reader sees EOF)."""
+        with self._ready:
+            self._queue.append(None)
+            self._ready.notify()
+        self._thread.join()
+        self._conn.close()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._queue:
+                    self._ready.wait()
+                item = self._queue.popleft()
+            if item is None:
+                return
+            if self.broken:
+                continue
+            try:
+                self._conn.send_bytes(item)
+            except OSError:  # the reader died; the main process reports that crash
+                self.broken = True
+
+
+def load(data: bytes) -> Any:
+    return pickle.loads(data)
