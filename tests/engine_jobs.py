@@ -1,0 +1,132 @@
+"""Jobs and result processors the engine tests ship to real child processes.
+
+They live in an importable module (not in the test files) so every start method can
+find them by reference. Processors that record write one line per call to the file
+named by ``FMP_TEST_OUT``, so the test reads what the result process really did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+
+def double(task: int) -> int:
+    return task * 2
+
+
+async def double_async(task: int) -> int:
+    await asyncio.sleep(0.01)
+    return task * 2
+
+
+class Tripler:
+    """A job object with a run(task) method."""
+
+    def run(self, task: int) -> int:
+        return task * 3
+
+
+class AsyncNegator:
+    async def run(self, task: int) -> int:
+        await asyncio.sleep(0)
+        return -task
+
+
+def fail_on_odd(task: int) -> int:
+    if task % 2:
+        raise ValueError(f"odd task {task}")
+    return task
+
+
+def sleep_for(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+async def sleep_async(seconds: float) -> float:
+    await asyncio.sleep(seconds)
+    return seconds
+
+
+def die(task: str) -> str:
+    """Ends the executor the way the task says when it is 'crash'... else returns the task."""
+    if task == "exit":
+        os._exit(3)
+    if task == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if task == "segfault":
+        ctypes.string_at(0)
+    if task == "slow":
+        time.sleep(30)
+    return task
+
+
+def lock_result(task: int) -> Any:
+    """Returns something that cannot be pickled for task 1."""
+    return threading.Lock() if task == 1 else task
+
+
+def pid_of(task: int) -> int:
+    return os.getpid()
+
+
+def _out() -> Path:
+    return Path(os.environ["FMP_TEST_OUT"])
+
+
+def record(result: Any) -> None:
+    with _out().open("a") as out:
+        out.write(f"{os.getpid()} {result!r}\n")
+
+
+def record_failure(failure: Any) -> None:
+    with _out().open("a") as out:
+        out.write(f"{os.getpid()} failure {failure.task!r} {failure.exc_type}\n")
+
+
+def picky(result: int) -> None:
+    """A result processor that raises for some results and records the others."""
+    if result == 4:
+        raise RuntimeError("cannot store 4")
+    record(result)
+
+
+def read_records(path: Path) -> list[tuple[int, str]]:
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        pid, text = line.split(" ", 1)
+        rows.append((int(pid), text))
+    return rows
+
+
+START_METHODS = ("fork", "forkserver", "spawn")
+
+
+def stray_children() -> list[Any]:
+    """Child processes of this process that are ours: everything but multiprocessing's own
+    long-lived helpers (the forkserver and the resource tracker)."""
+    import multiprocessing.forkserver as forkserver
+    import multiprocessing.resource_tracker as resource_tracker
+
+    import psutil
+
+    helpers = {
+        getattr(forkserver._forkserver, "_forkserver_pid", None),
+        getattr(resource_tracker._resource_tracker, "_pid", None),
+    }
+    gone_within = time.monotonic() + 2.0
+    while True:
+        left = [p for p in psutil.Process().children(recursive=True)
+                if p.pid not in helpers and p.status() != psutil.STATUS_ZOMBIE]
+        if not left or time.monotonic() > gone_within:
+            return left
+        time.sleep(0.05)
