@@ -13,6 +13,7 @@ import functools
 import math
 import os
 import pickle
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,8 @@ JobSpec = tuple[str, Callable[[Any], Any], bool]
 #: A batch larger than this leaves before the loop iteration ends (bounds message size).
 _MAX_OUT = 4096
 _PARENT_CHECK_S = 1.0
+#: A sync batch hands over what finished at least this often (seconds).
+_PARTIAL_S = 0.05
 
 
 def executor_main(
@@ -67,16 +70,29 @@ def _type_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, tasks: list[Any]
-                    ) -> tuple[list[tuple[Any, Any]], list[JobFailure]]:
-    """Runs in a worker thread: the whole batch, one task after another."""
+SyncOutcome = tuple[list[tuple[Any, Any]], list[JobFailure]]
+
+
+def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, tasks: list[Any],
+                    deliver: Callable[[SyncOutcome], None]) -> SyncOutcome:
+    """Runs in a worker thread: the whole batch, one task after another.
+
+    Returns the outcome in one piece, except that what finished is handed to the loop
+    (``deliver``) whenever more than ``_PARTIAL_S`` passed: trivial jobs cost one hand-off
+    per batch, and a slow job does not hold back the results of its batch-mates.
+    """
     done: list[tuple[Any, Any]] = []
     failures: list[JobFailure] = []
+    since = time.monotonic()
     for task in tasks:
         try:
             done.append((task, fn(task)))
         except Exception as exc:
             failures.append(_failure(task, fq_name, exc))
+        now = time.monotonic()
+        if now - since > _PARTIAL_S:
+            deliver((done, failures))
+            done, failures, since = [], [], now
     return done, failures
 
 
@@ -136,7 +152,9 @@ class _Executor:
             size = max(1, math.ceil(len(tasks) / self.threads))
             for start in range(0, len(tasks), size):
                 part = tasks[start:start + size]
-                future = self.loop.run_in_executor(self.pool, _run_sync_batch, fn, fq_name, part)
+                deliver = functools.partial(self._deliver_threadsafe, fq_name=fq_name)
+                future = self.loop.run_in_executor(self.pool, _run_sync_batch, fn, fq_name, part,
+                                                   deliver)
                 future.add_done_callback(functools.partial(self._sync_done, fq_name=fq_name))
 
     def _watch_parent(self) -> None:
@@ -158,9 +176,15 @@ class _Executor:
             self.done_buf.append((task, result, fq_name))
         self._schedule_flush()
 
-    def _sync_done(self, future: asyncio.Future[tuple[list[tuple[Any, Any]], list[JobFailure]]],
-                   fq_name: str) -> None:
-        done, failures = future.result()
+    def _deliver_threadsafe(self, outcome: SyncOutcome, fq_name: str) -> None:
+        assert self.loop is not None
+        self.loop.call_soon_threadsafe(self._sync_outcome, outcome, fq_name)
+
+    def _sync_done(self, future: asyncio.Future[SyncOutcome], fq_name: str) -> None:
+        self._sync_outcome(future.result(), fq_name)
+
+    def _sync_outcome(self, outcome: SyncOutcome, fq_name: str) -> None:
+        done, failures = outcome
         self.done_buf.extend((task, result, fq_name) for task, result in done)
         self.fail_buf.extend(failures)
         self._schedule_flush()
@@ -181,13 +205,14 @@ class _Executor:
         if not done and not failures:
             return
         self.done_buf, self.fail_buf = [], []
+        count = len(done) + len(failures)
         results = [result for _, result, _ in done]
         try:
             data = dumps((self.index, results, failures))
         except Exception:
             data = self._dumps_one_by_one(done, failures)
         self.out.send(data)
-        self.pending -= len(done) + len(failures)
+        self.pending -= count
         self._maybe_finish()
 
     def _dumps_one_by_one(self, done: list[tuple[Any, Any, str]], failures: list[JobFailure]

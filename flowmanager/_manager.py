@@ -503,7 +503,8 @@ class FlowManagerMP:
                 self._read(item)
             else:
                 exits.append(item)
-        for sentinel in exits:
+        # An executor's death explains a result process that ended: report it first.
+        for sentinel in sorted(exits, key=lambda s: self._live_sentinels.get(s, -1) < 0):
             self._on_exit(sentinel)
 
     def _read(self, conn: Connection) -> None:
@@ -568,6 +569,15 @@ class FlowManagerMP:
         code = process.exitcode if process.exitcode is not None else 0
         for conn in list(self._incoming):  # what it sent before dying still counts
             self._read(conn)
+        if code == 0:
+            # It ends on its own when every executor's pipe is closed; when an executor died,
+            # that death is the news, and its exit status may arrive a little later
+            # (forkserver reports it through the server; a core dump takes time).
+            dead = {p.sentinel for i, p in enumerate(self._executors)
+                    if i in self._drained and p.sentinel in self._live_sentinels}
+            for sentinel in wait(list(dead), _CRASH_DRAIN_S) if dead else ():
+                assert isinstance(sentinel, int)
+                self._on_exit(sentinel)
         if code == 0 and self._ending and len(self._drained) == len(self._executors):
             return
         self._crashed(process, code, self._submitted - self._finished())

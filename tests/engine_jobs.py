@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import faulthandler
 import os
 import signal
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -62,6 +64,7 @@ def die(task: str) -> str:
     if task == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     if task == "segfault":
+        faulthandler.disable()  # the test expects the crash; keep its dump out of the log
         ctypes.string_at(0)
     if task == "slow":
         time.sleep(30)
@@ -77,8 +80,20 @@ def pid_of(task: int) -> int:
     return os.getpid()
 
 
+# Set once, when the tests are collected: a forkserver started later inherits this
+# environment, and its children (the result processes) cannot see a change made after.
+os.environ.setdefault("FMP_TEST_OUT", os.path.join(tempfile.mkdtemp(prefix="fmp-"), "out.txt"))
+
+
 def _out() -> Path:
     return Path(os.environ["FMP_TEST_OUT"])
+
+
+def fresh_records() -> Path:
+    """The records file, emptied for a new test."""
+    path = _out()
+    path.unlink(missing_ok=True)
+    return path
 
 
 def record(result: Any) -> None:

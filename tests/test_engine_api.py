@@ -29,10 +29,8 @@ def _no_leftovers() -> Iterator[None]:
 
 
 @pytest.fixture
-def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "records.txt"
-    monkeypatch.setenv("FMP_TEST_OUT", str(path))
-    return path
+def out() -> Path:
+    return jobs.fresh_records()
 
 
 def results(path: Path) -> list[str]:
