@@ -139,7 +139,7 @@ def decode_source(data: bytes) -> tuple[str | None, Finding | None]:
             )
     try:
         return data.decode(encoding), None
-    except LookupError as exc:  # a codec that does not decode bytes to text ('hex')
+    except LookupError:  # a codec that does not decode bytes to text ('hex')
         return None, _diagnostic(
             "E902",
             1,
