@@ -5,8 +5,9 @@ So that ``flowmanager-lint`` and ``flake8 --select=FMP`` silence the same findin
 - ``# noqa`` (any case) on the line a finding is reported on silences every finding
   there; ``# noqa: FMP101,FMP102`` (or ``#noqa:FMP101 FMP102``) only those codes, and a
   listed prefix silences what it starts (``# noqa: FMP1`` silences FMP101). A comment
-  whose code list does not parse (``# noqa: fmp101``) counts as a blanket ``# noqa``,
-  as in flake8.
+  whose code list does not parse (``# noqa: FMP``, ``# noqa : FMP101``) counts as a
+  blanket ``# noqa``, as in flake8; codes compare case-sensitively, so
+  ``# noqa: fmp101`` silences nothing.
 - The line means the physical line, not the statement: a ``# noqa`` on another line
   of a multi-line call does not count. Lines that form one token-run without a
   line break token between them, a multi-line string and the lines joined by a
