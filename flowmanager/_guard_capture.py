@@ -14,6 +14,7 @@ for the runtime error's "got" line.
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import dis
 import functools
@@ -65,19 +66,23 @@ def dissect(fn: object, reach: str) -> tuple[Anatomy, Iterator[Capture]]:
     return anatomy, _walk(anatomy, partials)
 
 
-def _text(value: object) -> str | None:
+def _text(obj: object, attr: str) -> str | None:
+    """A string attribute, or ``None``; never raises (a ``__getattr__`` may raise anything)."""
+    try:
+        value = getattr(obj, attr, None)
+    except Exception:
+        return None
     return value if isinstance(value, str) else None
 
 
 def _anatomy(target: object, reach: str) -> Anatomy:
     func = target.__func__ if isinstance(target, types.MethodType) else target
     named = isinstance(func, (types.FunctionType, type)) or (
-        isinstance(_text(getattr(func, "__name__", None)), str) and not _is_plain_instance(func)
+        _text(func, "__name__") is not None and not _is_plain_instance(func)
     )
     if named:
-        return Anatomy(target, _text(getattr(func, "__name__", None)) or type(func).__name__,
-                       _text(getattr(func, "__qualname__", None)),
-                       _text(getattr(func, "__module__", None)), reach, False)
+        return Anatomy(target, _text(func, "__name__") or type(func).__name__,
+                       _text(func, "__qualname__"), _text(func, "__module__"), reach, False)
     cls = type(target)
     return Anatomy(target, cls.__name__, cls.__qualname__, cls.__module__, reach, True)
 
@@ -115,7 +120,7 @@ def _walk(anatomy: Anatomy, partials: list[tuple[functools.partial[object], str]
 
 def _partial_arguments(anatomy: Anatomy, partials: list[tuple[functools.partial[object], str]]
                        ) -> Iterator[Capture]:
-    params = _positional_names(anatomy.target)
+    params = _positional_names(anatomy.target) if partials else []
     offset = sum(len(p.args) for p, _ in partials)
     for part, reach in partials:
         offset -= len(part.args)  # an outer partial's arguments follow the inner one's
@@ -132,7 +137,7 @@ def _partial_arguments(anatomy: Anatomy, partials: list[tuple[functools.partial[
 def _positional_names(target: object) -> list[str]:
     try:
         params = inspect.signature(target).parameters.values()  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except Exception:  # no signature (a builtin), or a __getattr__ that raises
         return []
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     return [p.name for p in params if p.kind in kinds]
@@ -150,22 +155,27 @@ def _pickles_by_default(obj: object) -> bool:
     )
 
 
-def _attributes(obj: object) -> Iterator[tuple[str, object]]:
-    state = getattr(obj, "__dict__", None)
-    if isinstance(state, dict):
-        yield from ((k, v) for k, v in list(state.items()) if isinstance(k, str))
-    for cls in type(obj).__mro__:
-        slots = cls.__dict__.get("__slots__", ())
-        for slot in (slots,) if isinstance(slots, str) else slots:
-            if slot in ("__dict__", "__weakref__"):
-                continue
-            attr = slot
-            if slot.startswith("__") and not slot.endswith("__"):
-                attr = f"_{cls.__name__.lstrip('_')}{slot}"  # private names are mangled
-            try:
-                yield attr, getattr(obj, attr)
-            except AttributeError:  # an unset slot
-                continue
+def _attributes(obj: object) -> list[tuple[str, object]]:
+    """The instance's attributes, ``__dict__`` first, then ``__slots__``; ``[]`` when the
+    object will not say (a ``__dict__`` property that raises): it is then judged whole."""
+    found: list[tuple[str, object]] = []
+    try:
+        state = getattr(obj, "__dict__", None)
+        if isinstance(state, dict):
+            found.extend((k, v) for k, v in list(state.items()) if isinstance(k, str))
+        for cls in type(obj).__mro__:
+            slots = cls.__dict__.get("__slots__", ())
+            for slot in (slots,) if isinstance(slots, str) else slots:
+                if slot in ("__dict__", "__weakref__"):
+                    continue
+                attr = slot
+                if slot.startswith("__") and not slot.endswith("__"):
+                    attr = f"_{cls.__name__.lstrip('_')}{slot}"  # private names are mangled
+                with contextlib.suppress(AttributeError):  # an unset slot
+                    found.append((attr, getattr(obj, attr)))
+    except Exception:  # user code (properties, __getattr__) may raise anything here
+        return []
+    return found
 
 
 def _instance(obj: object, owner: str, reach: str) -> Iterator[Capture]:
@@ -194,7 +204,7 @@ def _function(func: types.FunctionType, owner: str, reach: str) -> Iterator[Capt
 def _function_state(func: types.FunctionType, owner: str, reach: str) -> Iterator[Capture]:
     code = func.__code__
     if func.__defaults__:
-        positional = code.co_varnames[: code.co_posonlyargcount + code.co_argcount]
+        positional = code.co_varnames[: code.co_argcount]  # positional-only ones included
         named = positional[-len(func.__defaults__):]
         for param, value in zip(named, func.__defaults__, strict=True):
             yield Capture(captured_path("default", owner, param),

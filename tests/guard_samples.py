@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 import pickle
 import sqlite3
@@ -25,6 +26,7 @@ DB = sqlite3.connect(":memory:", check_same_thread=False)
 DB.execute("CREATE TABLE results (value INTEGER)")
 POOL = [sqlite3.connect(":memory:")]
 LOCK = threading.Lock()
+LOG = logging.getLogger("guard_samples")
 SINK = open(os.devnull, "w")  # noqa: SIM115 - an open file held on purpose
 
 
@@ -41,6 +43,15 @@ def prefixed(result: int) -> str:
 
 def scaled(result: int, factor: int = 3, *, offset: int = 1) -> int:
     return result * factor + offset
+
+
+def positional_only(result: int, /, factor: int = 2, *, offset: int = 0) -> int:
+    return result * factor + offset
+
+
+def logs(result: int) -> int:
+    LOG.debug("got %s", result)
+    return result
 
 
 def add(left: int, result: int) -> int:
@@ -123,10 +134,29 @@ def traced(result: int) -> int:
     return result + 1
 
 
+class Evasive:
+    """Raises from every attribute it does not have, and from its ``__dict__``."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"no {name} here")
+
+    @property
+    def __dict__(self) -> Any:  # type: ignore[override]
+        raise RuntimeError("no state here")
+
+    def __call__(self, result: int) -> int:
+        return result
+
+    def save(self, result: int) -> int:
+        return result
+
+
 ACCEPTED: dict[str, tuple[Callable[..., Any], object]] = {
     "module-function": (double, 4),
     "picklable-global": (prefixed, 4),
     "picklable-defaults": (scaled, 4),
+    "positional-only-defaults": (positional_only, 4),
+    "logger-global": (logs, 4),
     "attribute-not-global": (reads_attribute, types.SimpleNamespace(DB=7)),
     "comprehension-global": (comprehension, [1, 2]),
     "async-function": (async_double, 4),
@@ -141,6 +171,9 @@ ACCEPTED: dict[str, tuple[Callable[..., Any], object]] = {
     "builtin": (abs, -4),
     "builtin-method": ([1, 2].count, 2),
     "class": (str, 4),
+    "evasive-instance": (Evasive(), 4),
+    "evasive-bound-method": (Evasive().save, 4),
+    "evasive-in-a-partial": (functools.partial(Evasive()), 4),
 }
 
 # -- refused: FMP101 --------------------------------------------------------------
@@ -267,6 +300,11 @@ def logged_uses_db(result: int) -> None:
 
 def write_to(result: int, out: Any = SINK) -> None:
     print(result, file=out)
+
+
+def locked_positional_only(result: int, /, lock: Any = LOCK, *, tries: int = 1) -> int:
+    with lock:
+        return result
 
 
 def locked_kw(result: int, *, lock: Any = LOCK) -> int:

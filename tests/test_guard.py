@@ -124,6 +124,9 @@ PATHS: dict[str, tuple[Callable[..., Any], str, str, str]] = {
         "on_complete.__wrapped__.__globals__['DB'] (sqlite3.Connection)", "DB"),
     "default": (gs.write_to, "write_to.__defaults__['out'] (_io.TextIOWrapper)",
                 "on_complete.__defaults__['out'] (_io.TextIOWrapper)", "out"),
+    "default-after-positional-only": (
+        gs.locked_positional_only, "locked_positional_only.__defaults__['lock'] (_thread.lock)",
+        "on_complete.__defaults__['lock'] (_thread.lock)", "lock"),
     "kwdefault": (gs.locked_kw, "locked_kw.__kwdefaults__['lock'] (_thread.lock)",
                   "on_complete.__kwdefaults__['lock'] (_thread.lock)", "lock"),
     "self-attribute": (gs.Processor().process_result,
