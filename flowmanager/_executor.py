@@ -13,6 +13,7 @@ import functools
 import math
 import os
 import pickle
+import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from typing import Any
 
 import cloudpickle
 
+from ._async_batch import run_batch
 from ._errors import JobFailure
 from ._wire import END_OF_INPUT, Outbox, child_setup, dumps, parent_is_gone
 
@@ -35,6 +37,7 @@ _MAX_OUT = 4096
 _PARENT_CHECK_S = 1.0
 #: A sync batch hands over what finished at least this often (seconds).
 _PARTIAL_S = 0.05
+_SWITCH_INTERVAL_S = 0.0005
 
 
 def executor_main(
@@ -48,6 +51,10 @@ def executor_main(
 ) -> None:
     """Entry point of an executor process."""
     child_setup(inherited)
+    # A sync job holds the GIL in its worker thread; the loop and the sender wait up to
+    # the switch interval (5 ms by default) each time they wake. A shorter one keeps a
+    # batch hand-off cheap; a thread that nobody waits for is not switched more often.
+    sys.setswitchinterval(_SWITCH_INTERVAL_S)
     jobs: list[JobSpec] = cloudpickle.loads(jobs_blob)
     executor = _Executor(index, jobs, tasks_in, Outbox(results_out, f"executor-{index}-out"),
                          parent_pid, threads)
@@ -70,30 +77,47 @@ def _type_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-SyncOutcome = tuple[list[tuple[Any, Any]], list[JobFailure]]
+def encode(index: int, done: list[tuple[Any, Any, str]], failures: list[JobFailure]) -> bytes:
+    """One executor -> results message; a result that does not pickle fails its task only."""
+    try:
+        return dumps((index, [result for _, result, _ in done], failures))
+    except Exception:
+        results: list[Any] = []
+        for task, result, fq_name in done:
+            try:
+                dumps(result)
+            except Exception as exc:
+                failures.append(_unpicklable_result(task, fq_name, result, exc))
+            else:
+                results.append(result)
+        return dumps((index, results, failures))
 
 
-def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, tasks: list[Any],
-                    deliver: Callable[[SyncOutcome], None]) -> SyncOutcome:
+def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, tasks: list[Any], index: int,
+                    send: Callable[[bytes], None], sent: Callable[[int], None]) -> None:
     """Runs in a worker thread: the whole batch, one task after another.
 
-    Returns the outcome in one piece, except that what finished is handed to the loop
-    (``deliver``) whenever more than ``_PARTIAL_S`` passed: trivial jobs cost one hand-off
-    per batch, and a slow job does not hold back the results of its batch-mates.
+    The thread pickles and sends the results itself (blocking here is fine, this is not
+    the loop) and then tells the loop how many tasks left (``sent``). It sends once per
+    batch, or every ``_PARTIAL_S`` so that a slow job does not hold back its batch-mates.
     """
-    done: list[tuple[Any, Any]] = []
+    done: list[tuple[Any, Any, str]] = []
     failures: list[JobFailure] = []
     since = time.monotonic()
-    for task in tasks:
+    for position, task in enumerate(tasks, 1):
         try:
-            done.append((task, fn(task)))
+            done.append((task, fn(task), fq_name))
         except Exception as exc:
             failures.append(_failure(task, fq_name, exc))
         now = time.monotonic()
-        if now - since > _PARTIAL_S:
-            deliver((done, failures))
+        if now - since > _PARTIAL_S and position < len(tasks):
+            send(encode(index, done, failures))
+            sent(len(done) + len(failures))
             done, failures, since = [], [], now
-    return done, failures
+    if done or failures:
+        count = len(done) + len(failures)
+        send(encode(index, done, failures))
+        sent(count)
 
 
 class _Executor:
@@ -113,7 +137,7 @@ class _Executor:
         self.flush_scheduled = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.finished: asyncio.Future[None] | None = None
-        self.running: set[asyncio.Task[None]] = set()
+        self.running: set[asyncio.Future[Any]] = set()
 
     async def run(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -143,19 +167,16 @@ class _Executor:
         fq_name, fn, is_async = self.jobs[job_index]
         self.pending += len(tasks)
         if is_async:
-            for task in tasks:
-                running = asyncio.ensure_future(self._run_async(fn, fq_name, task))
-                self.running.add(running)
-                running.add_done_callback(self.running.discard)
+            record = functools.partial(self._record, fq_name=fq_name)
+            spawn = functools.partial(self._spawn, fn, fq_name)
+            self._keep(asyncio.ensure_future(run_batch(fn, tasks, record, spawn)))
         else:
             assert self.loop is not None
             size = max(1, math.ceil(len(tasks) / self.threads))
             for start in range(0, len(tasks), size):
                 part = tasks[start:start + size]
-                deliver = functools.partial(self._deliver_threadsafe, fq_name=fq_name)
-                future = self.loop.run_in_executor(self.pool, _run_sync_batch, fn, fq_name, part,
-                                                   deliver)
-                future.add_done_callback(functools.partial(self._sync_done, fq_name=fq_name))
+                self.loop.run_in_executor(self.pool, _run_sync_batch, fn, fq_name, part,
+                                          self.index, self.out.send_now, self._sent_threadsafe)
 
     def _watch_parent(self) -> None:
         # A blocking select wakes once a second to notice a main process that was killed
@@ -167,27 +188,45 @@ class _Executor:
 
     # -- running -------------------------------------------------------------------------------
 
-    async def _run_async(self, fn: Callable[[Any], Any], fq_name: str, task: Any) -> None:
+    def _keep(self, running: asyncio.Future[Any]) -> None:
+        # The loop holds Tasks weakly; a Task nobody references may vanish mid-job.
+        self.running.add(running)
+        running.add_done_callback(self.running.discard)
+
+    def _spawn(self, fn: Callable[[Any], Any], fq_name: str, task: Any) -> None:
+        """One Task for one async job (its batch-mate suspended, so it probably will too)."""
         try:
-            result = await fn(task)
+            running = asyncio.ensure_future(fn(task))
         except Exception as exc:
-            self.fail_buf.append(_failure(task, fq_name, exc))
+            self._record(task, False, exc, fq_name)
+            return
+        self._keep(running)
+        running.add_done_callback(functools.partial(self._task_done, task, fq_name))
+
+    def _task_done(self, task: Any, fq_name: str, running: asyncio.Future[Any]) -> None:
+        if running.cancelled():
+            self._record(task, False, asyncio.CancelledError("the job was cancelled"), fq_name)
+            return
+        exc = running.exception()
+        if exc is None:
+            self._record(task, True, running.result(), fq_name)
         else:
-            self.done_buf.append((task, result, fq_name))
+            self._record(task, False, exc, fq_name)
+
+    def _record(self, task: Any, ok: bool, value: Any, fq_name: str) -> None:
+        if ok:
+            self.done_buf.append((task, value, fq_name))
+        else:
+            self.fail_buf.append(_failure(task, fq_name, value))
         self._schedule_flush()
 
-    def _deliver_threadsafe(self, outcome: SyncOutcome, fq_name: str) -> None:
+    def _sent_threadsafe(self, count: int) -> None:
         assert self.loop is not None
-        self.loop.call_soon_threadsafe(self._sync_outcome, outcome, fq_name)
+        self.loop.call_soon_threadsafe(self._sent, count)
 
-    def _sync_done(self, future: asyncio.Future[SyncOutcome], fq_name: str) -> None:
-        self._sync_outcome(future.result(), fq_name)
-
-    def _sync_outcome(self, outcome: SyncOutcome, fq_name: str) -> None:
-        done, failures = outcome
-        self.done_buf.extend((task, result, fq_name) for task, result in done)
-        self.fail_buf.extend(failures)
-        self._schedule_flush()
+    def _sent(self, count: int) -> None:
+        self.pending -= count
+        self._maybe_finish()
 
     # -- output --------------------------------------------------------------------------------
 
@@ -206,27 +245,8 @@ class _Executor:
             return
         self.done_buf, self.fail_buf = [], []
         count = len(done) + len(failures)
-        results = [result for _, result, _ in done]
-        try:
-            data = dumps((self.index, results, failures))
-        except Exception:
-            data = self._dumps_one_by_one(done, failures)
-        self.out.send(data)
-        self.pending -= count
-        self._maybe_finish()
-
-    def _dumps_one_by_one(self, done: list[tuple[Any, Any, str]], failures: list[JobFailure]
-                          ) -> bytes:
-        """Some result did not pickle: fail just those tasks, send the others."""
-        results: list[Any] = []
-        for task, result, fq_name in done:
-            try:
-                dumps(result)
-            except Exception as exc:
-                failures.append(_unpicklable_result(task, fq_name, result, exc))
-            else:
-                results.append(result)
-        return dumps((self.index, results, failures))
+        self.out.send(encode(self.index, done, failures))
+        self._sent(count)
 
     def _maybe_finish(self) -> None:
         if self.ending and self.pending == 0 and self.finished is not None \

@@ -10,13 +10,14 @@ main process can count what a dead executor took with it.
 from __future__ import annotations
 
 import pickle
+import sys
 import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from ._errors import JobFailure, ProcessingFailure, _short_repr
-from ._wire import DONE, EOF, Outbox, child_setup, dumps, logger, parent_is_gone
+from ._wire import DONE, EOF, child_setup, dumps, logger, parent_is_gone
 
 __all__ = ["process_batch", "result_main"]
 
@@ -80,7 +81,9 @@ def result_main(
     """
     child_setup(inherited)
     on_complete, on_error = pickle.loads(processors_blob)
-    outbox = Outbox(to_main, "results-out")
+    # Blocking on a full pipe to the main process is safe here: the main process only
+    # blocks on an executor, and an executor's loop never blocks on its pipe to us.
+    sys.setswitchinterval(0.0005)
     live: dict[Connection, int] = {conn: index for index, conn in enumerate(inputs)}
     while live:
         # Blocks; the timeout only lets a child whose main process was killed notice it.
@@ -92,10 +95,17 @@ def result_main(
             try:
                 data = conn.recv_bytes()
             except (EOFError, OSError):
-                outbox.send(dumps((EOF, live.pop(conn))))
+                _send(to_main, dumps((EOF, live.pop(conn))))
                 conn.close()
                 continue
             index, results, failures = pickle.loads(data)
             processed, errors = process_batch(on_complete, on_error, results, failures)
-            outbox.send(dumps((DONE, index, len(results), failures, processed, errors)))
-    outbox.close()
+            _send(to_main, dumps((DONE, index, len(results), failures, processed, errors)))
+    to_main.close()
+
+
+def _send(conn: Connection, data: bytes) -> None:
+    try:
+        conn.send_bytes(data)
+    except OSError:  # the main process is gone; its children follow it out
+        sys.exit(0)

@@ -69,7 +69,8 @@ def parent_is_gone(parent_pid: int) -> bool:
 
 
 class Outbox:
-    """Sends byte messages on a pipe from a thread, so the sender never blocks on a full pipe.
+    """Sends byte messages on a pipe from a thread, so the sender never blocks on a full pipe
+    (``send``), or from the calling thread when that one may block (``send_now``).
 
     A process that blocks on a full pipe while its reader blocks on a full pipe back to it
     deadlocks; the executors and the result process queue here instead and go on reading.
@@ -81,8 +82,14 @@ class Outbox:
         self._queue: deque[bytes | None] = deque()
         self._ready = threading.Condition(threading.Lock())
         self.broken = False
+        self._sending = threading.Lock()  # one message at a time on the pipe
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
+
+    def send_now(self, data: bytes) -> None:
+        """Send from the calling thread, blocking while the pipe is full (never the loop)."""
+        with self._sending:
+            self._send(data)
 
     def send(self, data: bytes) -> None:
         with self._ready:
@@ -105,12 +112,16 @@ class Outbox:
                 item = self._queue.popleft()
             if item is None:
                 return
-            if self.broken:
-                continue
-            try:
-                self._conn.send_bytes(item)
-            except OSError:  # the reader died; the main process reports that crash
-                self.broken = True
+            with self._sending:
+                self._send(item)
+
+    def _send(self, data: bytes) -> None:
+        if self.broken:
+            return
+        try:
+            self._conn.send_bytes(data)
+        except OSError:  # the reader died; the main process reports that crash
+            self.broken = True
 
 
 def load(data: bytes) -> Any:

@@ -145,3 +145,29 @@ def stray_children() -> list[Any]:
         if not left or time.monotonic() > gone_within:
             return left
         time.sleep(0.05)
+
+
+async def same_task_throughout(task: int) -> bool:
+    """True when the job sees one asyncio Task from start to end (odd tasks suspend)."""
+    before = asyncio.current_task()
+    if task % 2:
+        await asyncio.sleep(0.01)
+    return asyncio.current_task() is before and before is not None
+
+
+async def cancelled_by_a_timer(task: int) -> str:
+    """Its own Task is cancelled while it sleeps; the job sees CancelledError and says so."""
+    me = asyncio.current_task()
+    assert me is not None
+    asyncio.get_running_loop().call_later(0.02, me.cancel)
+    try:
+        await asyncio.sleep(10)
+    except asyncio.CancelledError:
+        return f"cancelled {task}"
+    return f"not cancelled {task}"
+
+
+async def raise_cancelled(task: int) -> int:
+    if task == 1:
+        raise asyncio.CancelledError
+    return task

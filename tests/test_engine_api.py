@@ -229,3 +229,34 @@ def test_bad_options_and_jobs_are_refused_plainly() -> None:
                                         r"with a run\(task\) method, got int 3$"):
         FlowManagerMP(3)
     assert live_instance() is None
+
+
+@pytest.mark.timeout(30)
+def test_async_jobs_each_see_one_task_from_start_to_end() -> None:
+    seen: list[bool] = []
+    manager = FlowManagerMP(jobs.same_task_throughout, seen.append, serial_processing=True,
+                            workers=1)
+    manager.submit_task(list(range(40)))
+    manager.close_processes()
+    assert seen == [True] * 40
+
+
+@pytest.mark.timeout(30)
+def test_cancelling_an_async_job_reaches_its_coroutine() -> None:
+    seen: list[str] = []
+    manager = FlowManagerMP(jobs.cancelled_by_a_timer, seen.append, serial_processing=True,
+                            workers=1)
+    manager.submit_task([1, 2, 3])
+    manager.close_processes()
+    assert sorted(seen) == ["cancelled 1", "cancelled 2", "cancelled 3"]
+
+
+@pytest.mark.timeout(30)
+def test_an_async_job_that_raises_cancelled_error_fails_alone() -> None:
+    seen: list[int] = []
+    manager = FlowManagerMP(jobs.raise_cancelled, seen.append, serial_processing=True,
+                            workers=1, raise_on_error=False)
+    manager.submit_task([0, 1, 2])
+    manager.close_processes()
+    assert sorted(seen) == [0, 2]
+    assert [(f.task, f.exc_type) for f in manager.failures] == [(1, "asyncio.exceptions.CancelledError")]
