@@ -9,6 +9,7 @@ other's imports.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import subprocess
@@ -108,10 +109,8 @@ def _tree_rss(pid: int) -> int:
         return 0
     total = 0
     for proc in procs:
-        try:
+        with contextlib.suppress(psutil.Error):  # it ended between listing and reading
             total += proc.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 

@@ -89,7 +89,7 @@ def test_jobs_of_every_shape_and_routing_by_fq_name() -> None:
         manager.submit_task(1, fq_name=name)
     with pytest.raises(ValueError, match=r"^no job named 'nope'; the jobs are \['double'"):
         manager.submit_task(1, fq_name="nope")
-    with pytest.raises(ValueError, match="^submit_task needs fq_name= to choose one of"):
+    with pytest.raises(ValueError, match=r"^submit_task needs fq_name= to choose one of"):
         manager.submit_task(1)
     manager.close_processes()
     assert sorted(seen) == [-1, 2, 2, 3, 5, 101]
@@ -259,4 +259,5 @@ def test_an_async_job_that_raises_cancelled_error_fails_alone() -> None:
     manager.submit_task([0, 1, 2])
     manager.close_processes()
     assert sorted(seen) == [0, 2]
-    assert [(f.task, f.exc_type) for f in manager.failures] == [(1, "asyncio.exceptions.CancelledError")]
+    assert [(f.task, f.exc_type) for f in manager.failures] == [
+        (1, "asyncio.exceptions.CancelledError")]

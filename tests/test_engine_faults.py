@@ -117,7 +117,7 @@ def test_an_unpicklable_task_raises_at_once_and_enqueues_nothing() -> None:
         "  fix: submit plain data (numbers, strings, lists, dicts, dataclasses) and open files "
         "or connections inside the job"
     )
-    with pytest.raises(TypeError, match="^the task cannot be pickled to reach an executor"):
+    with pytest.raises(TypeError, match=r"^the task cannot be pickled to reach an executor"):
         manager.submit_task(threading.Lock())
     assert manager.stats().submitted == 0
     manager.submit_task([5])
