@@ -15,10 +15,12 @@ import asyncio
 from collections.abc import Callable, Generator
 from typing import Any
 
+from ._wire import FAILED
+
 __all__ = ["Resume", "run_batch"]
 
-#: (task, ok, result or exception)
-Record = Callable[[Any, bool, Any], None]
+#: deliver(tasks, results, failures): ``results[i]`` is what ``tasks[i]`` returned, or FAILED.
+Deliver = Callable[[list[Any], list[Any], list[Any]], None]
 
 
 class Resume:
@@ -54,30 +56,37 @@ class Resume:
                     return stop.value
 
 
-async def run_batch(fn: Callable[[Any], Any], tasks: list[Any], record: Record,
+async def run_batch(fn: Callable[[Any], Any], tasks: list[Any],
+                    fail: Callable[[Any, BaseException], Any], deliver: Deliver,
                     spawn: Callable[[Any], None]) -> None:
     """Host Task body: run ``tasks`` by hand until one suspends (see the module docstring).
 
-    ``record(task, ok, value)`` receives each outcome; ``spawn(task)`` gives a task a Task
-    of its own.
+    Outcomes go to ``deliver`` in bulk; ``fail(task, exc)`` makes a failure record;
+    ``spawn(task)`` gives a task a Task of its own.
     """
+    results: list[Any] = []
+    failures: list[Any] = []
     for index, task in enumerate(tasks):
         try:
             awaitable = fn(task)
-            if not asyncio.iscoroutine(awaitable):  # a Future or other awaitable: await it
-                for later in tasks[index + 1:]:
-                    spawn(later)
-                record(task, True, await awaitable)
-                return
-            try:
-                yielded = awaitable.send(None)
-            except StopIteration as stop:
-                record(task, True, stop.value)
-                continue
-            for later in tasks[index + 1:]:
-                spawn(later)
-            record(task, True, await Resume(awaitable, yielded))
-            return
+            if asyncio.iscoroutine(awaitable):
+                try:
+                    yielded = awaitable.send(None)
+                except StopIteration as stop:
+                    results.append(stop.value)
+                    continue
+                awaitable = Resume(awaitable, yielded)
         except (Exception, asyncio.CancelledError) as exc:  # a failure of this job only
-            record(task, False, exc)
-    return
+            results.append(FAILED)
+            failures.append(fail(task, exc))
+            continue
+        # This job suspended (or is some other awaitable): it keeps this Task.
+        deliver(tasks[:index], results, failures)
+        for later in tasks[index + 1:]:
+            spawn(later)
+        try:
+            deliver([task], [await awaitable], [])
+        except (Exception, asyncio.CancelledError) as exc:
+            deliver([task], [FAILED], [fail(task, exc)])
+        return
+    deliver(tasks, results, failures)

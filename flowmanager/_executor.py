@@ -25,7 +25,7 @@ import cloudpickle
 
 from ._async_batch import run_batch
 from ._errors import JobFailure
-from ._wire import END_OF_INPUT, Outbox, child_setup, dumps, parent_is_gone
+from ._wire import END_OF_INPUT, FAILED, Outbox, child_setup, dumps, parent_is_gone
 
 __all__ = ["JobSpec", "executor_main"]
 
@@ -61,7 +61,7 @@ def executor_main(
     asyncio.run(executor.run())
 
 
-def _failure(task: Any, fq_name: str, exc: BaseException) -> JobFailure:
+def _failure(task: Any, exc: BaseException, fq_name: str) -> JobFailure:
     return JobFailure(
         task=task,
         fq_name=fq_name,
@@ -77,20 +77,31 @@ def _type_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def encode(index: int, done: list[tuple[Any, Any, str]], failures: list[JobFailure]) -> bytes:
-    """One executor -> results message; a result that does not pickle fails its task only."""
+#: A check of the clock every this many sync tasks (reading it per task costs more).
+_CLOCK_EVERY = 64
+
+
+def encode(index: int, tasks: list[Any], results: list[Any], failures: list[JobFailure],
+           fq_names: str | list[str]) -> bytes:
+    """One executor -> results message. ``results[i]`` is what ``tasks[i]`` returned, or
+    ``FAILED``; a result that does not pickle fails its own task only."""
+    ok = [r for r in results if r is not FAILED] if failures else results
     try:
-        return dumps((index, [result for _, result, _ in done], failures))
+        return dumps((index, ok, failures))
     except Exception:
-        results: list[Any] = []
-        for task, result, fq_name in done:
-            try:
-                dumps(result)
-            except Exception as exc:
-                failures.append(_unpicklable_result(task, fq_name, result, exc))
-            else:
-                results.append(result)
-        return dumps((index, results, failures))
+        pass
+    ok = []
+    for position, (task, result) in enumerate(zip(tasks, results, strict=True)):
+        if result is FAILED:
+            continue
+        try:
+            dumps(result)
+        except Exception as exc:
+            fq_name = fq_names if isinstance(fq_names, str) else fq_names[position]
+            failures.append(_unpicklable_result(task, fq_name, result, exc))
+        else:
+            ok.append(result)
+    return dumps((index, ok, failures))
 
 
 def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, tasks: list[Any], index: int,
@@ -101,22 +112,27 @@ def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, tasks: list[Any], in
     the loop) and then tells the loop how many tasks left (``sent``). It sends once per
     batch, or every ``_PARTIAL_S`` so that a slow job does not hold back its batch-mates.
     """
-    done: list[tuple[Any, Any, str]] = []
+    results: list[Any] = []
     failures: list[JobFailure] = []
+    first = 0  # tasks[first:] are not sent yet
     since = time.monotonic()
-    for position, task in enumerate(tasks, 1):
-        try:
-            done.append((task, fn(task), fq_name))
-        except Exception as exc:
-            failures.append(_failure(task, fq_name, exc))
+    for start in range(0, len(tasks), _CLOCK_EVERY):
+        for task in tasks[start:start + _CLOCK_EVERY]:
+            try:
+                results.append(fn(task))
+            except Exception as exc:
+                results.append(FAILED)
+                failures.append(_failure(task, exc, fq_name))
         now = time.monotonic()
-        if now - since > _PARTIAL_S and position < len(tasks):
-            send(encode(index, done, failures))
-            sent(len(done) + len(failures))
-            done, failures, since = [], [], now
-    if done or failures:
-        count = len(done) + len(failures)
-        send(encode(index, done, failures))
+        if now - since > _PARTIAL_S and first + len(results) < len(tasks):
+            count = len(results)
+            send(encode(index, tasks[first:first + count], results, failures, fq_name))
+            sent(count)
+            first += count
+            results, failures, since = [], [], now
+    if results:
+        count = len(results)
+        send(encode(index, tasks[first:], results, failures, fq_name))
         sent(count)
 
 
@@ -132,8 +148,11 @@ class _Executor:
         self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix=f"executor-{index}-sync")
         self.pending = 0  # tasks received and not yet sent on
         self.ending = False  # end of input received
-        self.done_buf: list[tuple[Any, Any, str]] = []  # (task, result, fq_name)
-        self.fail_buf: list[JobFailure] = []
+        # What finished and was not sent yet: tasks, their results (or FAILED), job names.
+        self.out_tasks: list[Any] = []
+        self.out_results: list[Any] = []
+        self.out_fq: list[str] = []
+        self.out_failures: list[JobFailure] = []
         self.flush_scheduled = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.finished: asyncio.Future[None] | None = None
@@ -167,9 +186,10 @@ class _Executor:
         fq_name, fn, is_async = self.jobs[job_index]
         self.pending += len(tasks)
         if is_async:
-            record = functools.partial(self._record, fq_name=fq_name)
+            deliver = functools.partial(self._deliver, fq_name=fq_name)
+            fail = functools.partial(_failure, fq_name=fq_name)
             spawn = functools.partial(self._spawn, fn, fq_name)
-            self._keep(asyncio.ensure_future(run_batch(fn, tasks, record, spawn)))
+            self._keep(asyncio.ensure_future(run_batch(fn, tasks, fail, deliver, spawn)))
         else:
             assert self.loop is not None
             size = max(1, math.ceil(len(tasks) / self.threads))
@@ -198,26 +218,28 @@ class _Executor:
         try:
             running = asyncio.ensure_future(fn(task))
         except Exception as exc:
-            self._record(task, False, exc, fq_name)
+            self._deliver([task], [FAILED], [_failure(task, exc, fq_name)], fq_name)
             return
         self._keep(running)
         running.add_done_callback(functools.partial(self._task_done, task, fq_name))
 
     def _task_done(self, task: Any, fq_name: str, running: asyncio.Future[Any]) -> None:
         if running.cancelled():
-            self._record(task, False, asyncio.CancelledError("the job was cancelled"), fq_name)
-            return
-        exc = running.exception()
+            exc: BaseException | None = asyncio.CancelledError("the job was cancelled")
+        else:
+            exc = running.exception()
         if exc is None:
-            self._record(task, True, running.result(), fq_name)
+            self._deliver([task], [running.result()], [], fq_name)
         else:
-            self._record(task, False, exc, fq_name)
+            self._deliver([task], [FAILED], [_failure(task, exc, fq_name)], fq_name)
 
-    def _record(self, task: Any, ok: bool, value: Any, fq_name: str) -> None:
-        if ok:
-            self.done_buf.append((task, value, fq_name))
-        else:
-            self.fail_buf.append(_failure(task, fq_name, value))
+    def _deliver(self, tasks: list[Any], results: list[Any], failures: list[JobFailure],
+                 fq_name: str) -> None:
+        """Async outcomes, on the loop: buffered, sent once per loop iteration."""
+        self.out_tasks.extend(tasks)
+        self.out_results.extend(results)
+        self.out_fq.extend([fq_name] * len(tasks))
+        self.out_failures.extend(failures)
         self._schedule_flush()
 
     def _sent_threadsafe(self, count: int) -> None:
@@ -231,7 +253,7 @@ class _Executor:
     # -- output --------------------------------------------------------------------------------
 
     def _schedule_flush(self) -> None:
-        if len(self.done_buf) + len(self.fail_buf) >= _MAX_OUT:
+        if len(self.out_results) >= _MAX_OUT:
             self._flush()
         elif not self.flush_scheduled:
             self.flush_scheduled = True
@@ -240,13 +262,13 @@ class _Executor:
 
     def _flush(self) -> None:
         self.flush_scheduled = False
-        done, failures = self.done_buf, self.fail_buf
-        if not done and not failures:
+        if not self.out_results:
             return
-        self.done_buf, self.fail_buf = [], []
-        count = len(done) + len(failures)
-        self.out.send(encode(self.index, done, failures))
-        self._sent(count)
+        tasks, results, fq, failures = (self.out_tasks, self.out_results, self.out_fq,
+                                        self.out_failures)
+        self.out_tasks, self.out_results, self.out_fq, self.out_failures = [], [], [], []
+        self.out.send(encode(self.index, tasks, results, failures, fq))
+        self._sent(len(results))
 
     def _maybe_finish(self) -> None:
         if self.ending and self.pending == 0 and self.finished is not None \

@@ -35,17 +35,18 @@ def process_batch(
     A processor that raises is logged with its traceback and counted; the batch goes on.
     """
     errors: list[ProcessingFailure] = []
-    if on_complete is None:
-        processed = len(results)
-    else:
-        processed = 0
-        for result in results:
+    if on_complete is not None:
+        # One try around the whole loop; after a failure it goes on with the next result.
+        remaining = iter(results)
+        while True:
+            result = None
             try:
-                on_complete(result)
+                for result in remaining:
+                    on_complete(result)
+                break
             except Exception as exc:
                 errors.append(_processing_failure("on_complete", result, exc))
-            else:
-                processed += 1
+    processed = len(results) - len(errors)  # only on_complete failures so far
     if on_error is not None:
         for failure in failures:
             try:

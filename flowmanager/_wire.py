@@ -28,6 +28,7 @@ __all__ = [
     "DONE",
     "END_OF_INPUT",
     "EOF",
+    "FAILED",
     "PROTOCOL",
     "Outbox",
     "child_setup",
@@ -42,6 +43,8 @@ logger.addHandler(logging.NullHandler())
 
 PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
 END_OF_INPUT: Final = b""
+#: Marks the slot of a task that failed in a results list (its JobFailure travels apart).
+FAILED: Final[Any] = object()
 DONE: Final = 0
 EOF: Final = 1
 

@@ -100,6 +100,8 @@ def test_a_raising_on_complete_is_counted_and_processing_goes_on(
         "the 'flowmanager' logger with its traceback)"
     )
     assert sorted(text for _, text in jobs.read_records(out)) == ["2", "6"]
+    stats = manager.stats()
+    assert (stats.completed, stats.processed, stats.processing_errors) == (3, 2, 1)
     if serial:  # logged here; in parallel mode the result process logs it
         assert [r.getMessage() for r in caplog.records] == [
             "on_complete raised for result 4; processing goes on"]
