@@ -52,11 +52,12 @@ def pool_tasks_per_s(tasks: int = TRIVIAL_TASKS, runs: int = 3) -> tuple[float, 
     """The anchor: ``Pool.imap_unordered`` with its best chunksize; results consumed in the
     caller like ``on_complete`` would. Returns (tasks/s, chunksize)."""
     best = (0.0, 0)
+    inputs = list(range(tasks))  # both sides get the same ready-made list
     with multiprocessing.get_context("fork").Pool(usable_cpus()) as pool:
         for chunksize in (100, 1000, 5000, 20000):
             def run(chunksize: int = chunksize) -> float:
                 started = time.perf_counter()
-                for result in pool.imap_unordered(double, range(tasks), chunksize=chunksize):
+                for result in pool.imap_unordered(double, inputs, chunksize=chunksize):
                     consume(result)
                 return time.perf_counter() - started
             rate = tasks / _best(runs, run)
@@ -69,10 +70,12 @@ def ours_tasks_per_s(job: Callable[[int], object], tasks: int = TRIVIAL_TASKS,
     """submit_task(list) until wait_for_completion() returns (every result went through
     on_complete in the result process); a trivial job. Construct and close are measured
     on their own (see construct_close)."""
+    inputs = list(range(tasks))
+
     def run() -> float:
         manager = FlowManagerMP(job, consume)
         started = time.perf_counter()
-        manager.submit_task(list(range(tasks)))
+        manager.submit_task(inputs)
         manager.wait_for_completion()
         elapsed = time.perf_counter() - started
         manager.close_processes()
@@ -93,8 +96,9 @@ def gather_wall(jobs: int) -> float:
 def ours_wall(jobs: int) -> float:
     """submit_task(list) until wait_for_completion() of ``jobs`` one-second async jobs."""
     manager = FlowManagerMP(nap, consume)
+    inputs = [1.0] * jobs
     started = time.perf_counter()
-    manager.submit_task([1.0] * jobs)
+    manager.submit_task(inputs)
     manager.wait_for_completion()
     elapsed = time.perf_counter() - started
     manager.close_processes()
