@@ -12,7 +12,6 @@ import asyncio
 import functools
 import math
 import os
-import pickle
 import sys
 import time
 import traceback
@@ -25,7 +24,16 @@ import cloudpickle
 
 from ._async_batch import run_batch
 from ._errors import JobFailure
-from ._wire import END_OF_INPUT, FAILED, Outbox, child_setup, dumps, parent_is_gone
+from ._wire import (
+    END_OF_INPUT,
+    FAILED,
+    TASKS_HEADER,
+    Outbox,
+    child_setup,
+    dumps,
+    parent_is_gone,
+    unpack_tasks,
+)
 
 __all__ = ["JobSpec", "executor_main"]
 
@@ -78,7 +86,7 @@ def _type_name(cls: type) -> str:
 
 
 #: A check of the clock every this many sync tasks (reading it per task costs more).
-_CLOCK_EVERY = 64
+_CLOCK_EVERY = 256
 
 
 def encode(index: int, tasks: list[Any], results: list[Any], failures: list[JobFailure],
@@ -104,25 +112,31 @@ def encode(index: int, tasks: list[Any], results: list[Any], failures: list[JobF
     return dumps((index, ok, failures))
 
 
-def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, tasks: list[Any], index: int,
-                    send: Callable[[bytes], None], sent: Callable[[int], None]) -> None:
+def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, batch: list[Any] | bytes,
+                    index: int, send: Callable[[bytes], None], sent: Callable[[int], None]
+                    ) -> None:
     """Runs in a worker thread: the whole batch, one task after another.
 
     The thread pickles and sends the results itself (blocking here is fine, this is not
     the loop) and then tells the loop how many tasks left (``sent``). It sends once per
     batch, or every ``_PARTIAL_S`` so that a slow job does not hold back its batch-mates.
     """
+    tasks = unpack_tasks(batch) if isinstance(batch, bytes) else batch
     results: list[Any] = []
     failures: list[JobFailure] = []
     first = 0  # tasks[first:] are not sent yet
     since = time.monotonic()
     for start in range(0, len(tasks), _CLOCK_EVERY):
-        for task in tasks[start:start + _CLOCK_EVERY]:
+        # map() runs the jobs at C speed; list.extend keeps what it appended before a job
+        # raised, and the map iterator has moved past that job: note it and go on.
+        remaining = iter(tasks[start:start + _CLOCK_EVERY])
+        while True:
             try:
-                results.append(fn(task))
+                results.extend(map(fn, remaining))
+                break
             except Exception as exc:
+                failures.append(_failure(tasks[first + len(results)], exc, fq_name))
                 results.append(FAILED)
-                failures.append(_failure(task, exc, fq_name))
         now = time.monotonic()
         if now - since > _PARTIAL_S and first + len(results) < len(tasks):
             count = len(results)
@@ -182,16 +196,22 @@ class _Executor:
             self.loop.remove_reader(self.tasks_in.fileno())
             self._maybe_finish()
             return
-        job_index, tasks = pickle.loads(data)
+        job_index, count = TASKS_HEADER.unpack_from(data)
         fq_name, fn, is_async = self.jobs[job_index]
-        self.pending += len(tasks)
+        self.pending += count
+        assert self.loop is not None
+        if not is_async and self.threads == 1:
+            # The worker thread unpickles too: the loop only reads the pipe.
+            self.loop.run_in_executor(self.pool, _run_sync_batch, fn, fq_name, data,
+                                      self.index, self.out.send_now, self._sent_threadsafe)
+            return
+        tasks = unpack_tasks(data)
         if is_async:
             deliver = functools.partial(self._deliver, fq_name=fq_name)
             fail = functools.partial(_failure, fq_name=fq_name)
             spawn = functools.partial(self._spawn, fn, fq_name)
             self._keep(asyncio.ensure_future(run_batch(fn, tasks, fail, deliver, spawn)))
         else:
-            assert self.loop is not None
             size = max(1, math.ceil(len(tasks) / self.threads))
             for start in range(0, len(tasks), size):
                 part = tasks[start:start + size]

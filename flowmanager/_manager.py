@@ -73,7 +73,7 @@ from ._executor import JobSpec, executor_main
 from ._progress import Progress, make_progress
 from ._registry import creation_site, live_instance, register, unregister
 from ._results import process_batch, result_main
-from ._wire import DONE, END_OF_INPUT, EOF, dumps, logger
+from ._wire import DONE, END_OF_INPUT, EOF, dumps, logger, pack_tasks
 
 __all__ = ["FlowManagerMP", "ProcessStats", "Stats"]
 
@@ -400,7 +400,7 @@ class FlowManagerMP:
         for start in range(0, len(tasks), step):
             part = tasks[start:start + step]
             try:
-                blobs.append((dumps((job_index, part)), len(part)))
+                blobs.append((pack_tasks(job_index, part), len(part)))
             except Exception:
                 for item in part:  # name the culprit
                     _check_picklable(item, f"task {tasks.index(item)} of the list")
@@ -415,7 +415,7 @@ class FlowManagerMP:
 
     def _send(self, job_index: int, tasks: list[Any]) -> None:
         self._buffered_count -= len(tasks)
-        self._send_blob(dumps((job_index, tasks)), len(tasks))
+        self._send_blob(pack_tasks(job_index, tasks), len(tasks))
 
     def _send_blob(self, blob: bytes, count: int) -> None:
         backlogs = self._backlogs()

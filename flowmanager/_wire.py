@@ -3,7 +3,7 @@
 Every message is one ``send_bytes`` of one pickled tuple holding a whole batch:
 
 ========================  ==========================================================
-main -> executor          ``(job_index, [task, ...])``; ``b""`` means end of input
+main -> executor          ``(job_index, count)`` header + ``[task, ...]``; ``b""``: end
 executor -> results       ``(executor_index, [result, ...], [JobFailure, ...])``
 results -> main           ``(DONE, executor_index, ok, [JobFailure], processed, [errors])``
                           or ``(EOF, executor_index)`` once an executor's pipe is drained
@@ -18,6 +18,7 @@ import logging
 import os
 import pickle
 import signal
+import struct
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -30,11 +31,14 @@ __all__ = [
     "EOF",
     "FAILED",
     "PROTOCOL",
+    "TASKS_HEADER",
     "Outbox",
     "child_setup",
     "dumps",
     "logger",
+    "pack_tasks",
     "parent_is_gone",
+    "unpack_tasks",
 ]
 
 logger: Final = logging.getLogger("flowmanager")
@@ -51,6 +55,20 @@ EOF: Final = 1
 
 def dumps(value: object) -> bytes:
     return pickle.dumps(value, PROTOCOL)
+
+
+#: A task batch starts with (job index, task count) so an executor can route it unopened.
+TASKS_HEADER: Final = struct.Struct("<II")
+
+
+def pack_tasks(job_index: int, tasks: list[Any]) -> bytes:
+    """A main -> executor message: header + the pickled task list (may raise: unpicklable)."""
+    return TASKS_HEADER.pack(job_index, len(tasks)) + pickle.dumps(tasks, PROTOCOL)
+
+
+def unpack_tasks(data: bytes) -> list[Any]:
+    tasks: list[Any] = pickle.loads(memoryview(data)[TASKS_HEADER.size:])
+    return tasks
 
 
 def child_setup(inherited: Iterable[Connection]) -> None:
