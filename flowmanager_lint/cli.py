@@ -7,8 +7,10 @@ Exit status: 0 nothing found, 1 findings (diagnostics such as E999 included),
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from flowmanager import __version__
 
@@ -119,10 +121,11 @@ def _settings(args: argparse.Namespace, paths: Sequence[str]) -> FileSettings:
     if args.no_config:
         return FileSettings()
     if args.config is not None:
-        from pathlib import Path
-
         return load_settings(Path(args.config))
-    return load_settings(find_pyproject([p for p in paths if p != "-"]))
+    # Standard input counts as the file it names, so an editor piping a buffer
+    # gets that file's project settings.
+    located = [(args.stdin_filename or ".") if p == "-" else p for p in paths]
+    return load_settings(find_pyproject(located))
 
 
 def _options(args: argparse.Namespace, settings: FileSettings) -> LintOptions:
@@ -164,6 +167,20 @@ def _lint(
     return results
 
 
+def _write(report: str) -> None:
+    """Print the report; a closed pipe (``| head``) or a terminal that cannot show a
+    character is no reason for a traceback."""
+    try:
+        sys.stdout.buffer.write(report.encode(sys.stdout.encoding or "utf-8", "backslashreplace"))
+        sys.stdout.flush()
+    except AttributeError:  # a stream without a buffer (an embedding application)
+        sys.stdout.write(report)
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status instead of exiting."""
     parser = build_parser()
@@ -192,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug of ours: say so in one line, not a traceback
         print(f"{PROG}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    sys.stdout.write(report)
+    _write(report)
     crashed = [r for r in results if r.crash is not None]
     for result in crashed:
         print(

@@ -165,6 +165,12 @@ def test_settings_come_from_the_nearest_pyproject(tmp_path: Path) -> None:
     elsewhere.mkdir()
     assert lint(str(tmp_path / "src"), cwd=elsewhere).returncode == 1
     assert lint("--no-config", "src/pkg/pool.py", cwd=tmp_path).returncode == 0
+    # Standard input takes the settings of the file it names.
+    write(tmp_path, "other/pyproject.toml", '[tool.flowmanager-lint]\nnames = ["Other"]\n')
+    piped = lint("-", "--stdin-filename", "src/pkg/pool.py", cwd=tmp_path, stdin=POOL.encode())
+    assert piped.stdout == expected
+    piped = lint("-", "--stdin-filename", "other/pool.py", cwd=tmp_path, stdin=POOL.encode())
+    assert piped.stdout == ""
     # An option replaces the same key of the file.
     assert lint("--names", "Other", "src/pkg/pool.py", cwd=tmp_path).returncode == 0
     write(tmp_path, "other.toml", '[tool.flowmanager-lint]\nnames = ["Other"]\n')
