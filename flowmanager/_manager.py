@@ -73,7 +73,7 @@ from ._executor import JobSpec, executor_main
 from ._progress import Progress, make_progress
 from ._registry import creation_site, live_instance, register, unregister
 from ._results import process_batch, result_main
-from ._wire import DONE, END_OF_INPUT, EOF, dumps, logger, pack_tasks
+from ._wire import DONE, END_OF_INPUT, EOF, dumps, logger, pack_tasks, widen
 
 __all__ = ["FlowManagerMP", "ProcessStats", "Stats"]
 
@@ -201,6 +201,7 @@ class FlowManagerMP:
         everything: list[Connection] = [c for pair in task_pipes + result_pipes for c in pair]
         if to_main is not None:
             everything.extend(to_main)
+        widen(*(writer for _, writer in task_pipes + result_pipes))
         fork = self._start_method == "fork"
 
         def inherited(*own: Connection) -> list[Connection]:

@@ -39,6 +39,7 @@ __all__ = [
     "pack_tasks",
     "parent_is_gone",
     "unpack_tasks",
+    "widen",
 ]
 
 logger: Final = logging.getLogger("flowmanager")
@@ -69,6 +70,26 @@ def pack_tasks(job_index: int, tasks: list[Any]) -> bytes:
 def unpack_tasks(data: bytes) -> list[Any]:
     tasks: list[Any] = pickle.loads(memoryview(data)[TASKS_HEADER.size:])
     return tasks
+
+
+#: Linux ``fcntl`` command to resize a pipe (not exported by the fcntl module before 3.10).
+_F_SETPIPE_SZ = 1031
+#: Pipe buffer we ask for: a few batches fit, so a writer rarely waits for its reader.
+PIPE_BYTES = 1 << 20
+
+
+def widen(*conns: Connection) -> None:
+    """Grow the kernel buffer of these pipe ends (Linux; elsewhere, and past the
+    system's ``fs.pipe-max-size``, the default stays and only throughput differs)."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    for conn in conns:
+        try:
+            fcntl.fcntl(conn.fileno(), getattr(fcntl, "F_SETPIPE_SZ", _F_SETPIPE_SZ), PIPE_BYTES)
+        except OSError:
+            return
 
 
 def child_setup(inherited: Iterable[Connection]) -> None:
