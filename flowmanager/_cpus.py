@@ -25,10 +25,22 @@ def usable_cpus() -> int:
     except (AttributeError, NotImplementedError, psutil.Error):
         affinity = 0  # platforms without affinity (macOS)
     count = affinity or os.cpu_count() or 1
-    quota = cgroup_cpu_quota()
+    quota = _cached_quota()
     if quota is not None:
         count = min(count, max(1, math.ceil(quota)))
     return max(1, count)
+
+
+_QUOTA_CACHE: dict[int, float | None] = {}
+
+
+def _cached_quota() -> float | None:
+    # Reading the cgroup files costs more than the rest of a construction; a process's
+    # quota does not change under it in practice. Keyed by pid: a forked child reads anew.
+    pid = os.getpid()
+    if pid not in _QUOTA_CACHE:
+        _QUOTA_CACHE[pid] = cgroup_cpu_quota()
+    return _QUOTA_CACHE[pid]
 
 
 def cgroup_cpu_quota(root: Path = _CGROUP_ROOT) -> float | None:
