@@ -1,0 +1,108 @@
+"""Which calls construct (or fetch) a FlowManagerMP, and what they pass it.
+
+A callee counts when its qualified name ends in a configured name (through any
+import or alias), or when it is the bare name and the file never binds it. A
+class the file defines under that name is somebody else's. ``X.instance(...)``
+is the accessor: it returns the live instance instead of making another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import libcst as cst
+from libcst.metadata import ImportAssignment
+
+from ._resolve import Resolver
+
+__all__ = ["CallKind", "ManagerCall", "recognise"]
+
+#: Where the result processor and the serial flag sit in the constructor's signature.
+_PROCESSOR = (1, "on_complete")
+_SERIAL = (2, "serial_processing")
+
+
+class CallKind(Enum):
+    CONSTRUCT = "construct"
+    ACCESSOR = "instance"
+
+
+@dataclass(frozen=True)
+class ManagerCall:
+    """One FlowManagerMP call: the node, its kind, the result-processor expression (None
+    when absent or hidden in ``*args``) and the serial flag (None when unknown)."""
+
+    node: cst.Call
+    kind: CallKind
+    processor: cst.BaseExpression | None
+    serial: bool | None
+
+
+def _names_manager(expr: cst.BaseExpression, names: frozenset[str], resolver: Resolver) -> bool:
+    """Whether ``expr`` (a callee, or the value before ``.instance``) is FlowManagerMP."""
+    # A name the file binds itself has a local qualified name: only imports count then.
+    spelled = any(q.rsplit(".", 1)[-1] in names for q in resolver.qualified_names(expr))
+    if spelled and (isinstance(expr, cst.Attribute) or _imported(expr, resolver)):
+        return True
+    if isinstance(expr, cst.Name):
+        found = resolver.bindings(expr)
+        if not found:
+            return expr.value in names  # a bare, unbound FlowManagerMP
+    return False
+
+
+def _imported(expr: cst.BaseExpression, resolver: Resolver) -> bool:
+    if not isinstance(expr, cst.Name):
+        return False
+    return any(isinstance(a, ImportAssignment) for a in resolver.bindings(expr))
+
+
+def _argument(call: cst.Call, slot: tuple[int, str]) -> tuple[cst.Arg | None, bool]:
+    """The argument in ``slot`` (position, keyword) and whether it might be hidden in
+    ``*args``/``**kwargs``."""
+    position, keyword = slot
+    index = 0
+    hidden = False
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value == keyword:
+                return arg, False
+        elif arg.star == "*" or arg.star == "**":
+            hidden = True
+        elif not hidden:
+            if index == position:
+                return arg, False
+            index += 1
+    return None, hidden
+
+
+def _serial_flag(call: cst.Call) -> bool | None:
+    """False (parallel) when absent or a literal False/0/None, True for a literal true
+    value, None (unknown) for anything else."""
+    arg, hidden = _argument(call, _SERIAL)
+    if arg is None:
+        return None if hidden else False
+    value = arg.value
+    if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
+        return value.value == "True"
+    if isinstance(value, cst.Integer):
+        return value.evaluated_value != 0
+    return None
+
+
+def recognise(call: cst.Call, names: frozenset[str], resolver: Resolver) -> ManagerCall | None:
+    """The FlowManagerMP call ``call`` is, or None when it is some other call."""
+    func = call.func
+    if (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "instance"
+        and _names_manager(func.value, names, resolver)
+    ):
+        kind = CallKind.ACCESSOR
+    elif _names_manager(func, names, resolver):
+        kind = CallKind.CONSTRUCT
+    else:
+        return None
+    arg, _ = _argument(call, _PROCESSOR)
+    return ManagerCall(call, kind, arg.value if arg is not None else None, _serial_flag(call))

@@ -1,0 +1,140 @@
+"""The engine: one source text in, the FlowManagerMP findings out.
+
+The stages, each cheap enough for CI on large trees:
+
+1. a plain substring test for the configured names (no import, no parse);
+2. ``ast.parse`` (C, fast) as the syntax gate: CPython's own verdict and message
+   for a file that does not parse, and its recursion guard for absurdly nested
+   input, which would otherwise reach libcst's native parser;
+3. ``libcst.parse_module`` and one walk that indexes parents, source order and the
+   calls spelled with a FlowManagerMP name;
+4. only when such a call exists, libcst's scope metadata (qualified names come
+   from it) to tell which calls are FlowManagerMP and what their arguments are;
+5. only when there is something to report, positions.
+
+The checked code is never imported or run. FlowManagerMP itself owns the
+processes: the caller's process submits tasks, an executor runs the jobs, and in
+parallel mode a result process receives every result and the result processor,
+pickled. That pickling is why FMP101/102/103 exist; FMP001 is about the
+executor and result processes a second instance would start.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from flowmanager import rules
+
+from ._findings import DEFAULT_CONFIG, Finding, LintConfig, LintSyntaxError
+from ._prefilter import mentions_flowmanager, short_names
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+__all__ = ["TOO_NESTED", "lint_source"]
+
+#: The message of the LintSyntaxError raised when a file is nested too deeply to analyse.
+TOO_NESTED = (
+    "too deeply nested to analyse (the parser's recursion limit was reached); "
+    "the file was not checked"
+)
+
+
+def lint_source(source: str, config: LintConfig = DEFAULT_CONFIG) -> list[Finding]:
+    """Findings sorted by (line, col). Raises LintSyntaxError(message, line, col) when the
+    source does not parse. Never imports or runs the checked code. Files that do not
+    mention any configured name are not parsed.
+
+    A file that Python parses but that is nested too deeply for the analysis (the
+    interpreter's recursion limit) also raises LintSyntaxError, with the message
+    ``TOO_NESTED`` at line 1, column 0: the file is reported as not checked rather
+    than passed as clean.
+    """
+    if not mentions_flowmanager(source, config):
+        return []
+    source = source.removeprefix("\ufeff")
+    _check_syntax(source)
+    try:
+        return _analyse(source, config)
+    except RecursionError:
+        raise LintSyntaxError(TOO_NESTED, 1, 0) from None
+
+
+def _check_syntax(source: str) -> None:
+    """CPython's verdict, with its message and location."""
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        line = error.lineno or 1
+        col = max((error.offset or 1) - 1, 0)
+        raise LintSyntaxError(f"{type(error).__name__}: {error.msg}", line, col) from None
+    except ValueError as error:  # null bytes, on Python < 3.12
+        raise LintSyntaxError(f"SyntaxError: {error}", 1, 0) from None
+    except (RecursionError, MemoryError):
+        raise LintSyntaxError(TOO_NESTED, 1, 0) from None
+
+
+def _parse(source: str) -> cst.Module:
+    import libcst as cst
+
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        # Python accepted the file but libcst's grammar does not (yet).
+        message = f"libcst cannot parse this file: {error.message}"
+        raise LintSyntaxError(message, error.raw_line, error.raw_column) from None
+    except Exception as error:  # libcst's native parser reports its own failures
+        raise LintSyntaxError(f"libcst cannot parse this file: {error}", 1, 0) from None
+
+
+def _analyse(source: str, config: LintConfig) -> list[Finding]:
+    from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
+
+    from ._calls import recognise
+    from ._index import SourceIndex
+    from ._paths import find_conflicts
+    from ._processor import ProcessorBuilder
+    from ._resolve import Resolver
+
+    names = short_names(config)
+    module = _parse(source)
+    index = SourceIndex.build(module, names)
+    candidates = index.candidate_calls()
+    if not candidates:
+        return []
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    resolver = Resolver(index, wrapper.resolve(ScopeProvider), config)
+    calls = [c for c in (recognise(node, names, resolver) for node in candidates) if c]
+
+    builder = ProcessorBuilder(resolver)
+    reports: list[tuple[cst.CSTNode, rules.Violation]] = []
+    for call in calls:
+        if call.processor is None or call.serial is not False:
+            continue
+        info = builder.describe(call.processor)
+        violation = rules.judge_processor(info, call.serial) if info is not None else None
+        if violation is not None:
+            reports.append((call.processor, violation))
+    conflicts = find_conflicts(calls, index)
+    if not reports and not conflicts:
+        return []
+
+    positions = wrapper.resolve(PositionProvider)
+
+    def start(node: cst.CSTNode) -> tuple[int, int]:
+        where = positions[node].start
+        return where.line, where.column
+
+    for conflict in conflicts:
+        line = start(conflict.other)[0]
+        where = {
+            "path": f"on the same path as the one at line {line}",
+            "loop": f"on every pass of the loop at line {line}",
+            "comprehension": f"for every item of the comprehension at line {line}",
+        }[conflict.kind]
+        reports.append((conflict.call, rules.judge_instances(where)))
+    findings = [
+        Finding(*start(node), violation.code, violation.lint_text) for node, violation in reports
+    ]
+    return sorted(findings)

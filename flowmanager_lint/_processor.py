@@ -1,0 +1,516 @@
+"""Build the ``rules.ProcessorInfo`` of a result-processor expression from the source.
+
+This is the linter's half of the one judgement: the runtime guard builds the
+same record by introspection, and ``rules.judge_processor`` decides for both.
+What the record holds, and how the source gives it:
+
+* ``name``: the function's ``__name__`` as the runtime will see it (``'<lambda>'``
+  for any lambda, the method's name for ``obj.method``, the class's for a callable
+  instance, the wrapped function's for a partial, the inner function's for a
+  decorator that does not use ``functools.wraps``).
+* ``enclosing``: the function a definition is nested in, or the main-guard block.
+* ``unpicklable``: the first captured value built by an unpicklable factory, in
+  the order the guard walks them: partial arguments and keywords, the bound
+  instance's attributes, defaults, closure variables, module globals.
+
+Names imported from other modules are trusted: the linter never imports code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import libcst as cst
+from libcst.metadata import Assignment, GlobalScope, Scope
+
+from flowmanager import rules
+from flowmanager.rules import Captured, ProcessorInfo
+
+from ._resolve import Resolver
+from ._values import unpicklable_type
+
+__all__ = ["ProcessorBuilder"]
+
+#: How many names, partials and decorators deep the builder follows an expression.
+_MAX_DEPTH = 12
+
+
+class _Returns(cst.CSTVisitor):
+    """The ``return`` values of one function, not of the functions nested in it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list[cst.BaseExpression] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Return(self, node: cst.Return) -> bool:
+        if node.value is not None:
+            self.values.append(node.value)
+        return False
+
+
+def _returned(fn: cst.FunctionDef) -> list[cst.BaseExpression]:
+    collector = _Returns()
+    fn.body.visit(collector)
+    return collector.values
+
+
+def _inside(scope: Scope | None, target: Scope) -> bool:
+    """Whether ``scope`` is ``target`` or nested in it."""
+    while scope is not None:
+        if scope is target:
+            return True
+        if scope.parent is scope:
+            return False
+        scope = scope.parent
+    return False
+
+
+def _methods(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    return {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
+
+
+def _positional_params(fn: cst.FunctionDef) -> list[cst.Param]:
+    return [*fn.params.posonly_params, *fn.params.params]
+
+
+class ProcessorBuilder:
+    """Turns result-processor expressions into ``ProcessorInfo`` records."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self.resolver = resolver
+        self._globals: dict[str, tuple[str, list[Assignment]]] | None = None
+
+    # -- entry ---------------------------------------------------------------------------
+
+    def describe(self, expr: cst.BaseExpression, depth: int = 0) -> ProcessorInfo | None:
+        """The record for ``expr``, or None when it cannot be known from this file."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Lambda):
+            return ProcessorInfo(name="<lambda>", is_lambda=True)
+        if isinstance(expr, cst.Name):
+            target = self.resolver.definition(expr)
+            if isinstance(target, cst.FunctionDef):
+                return self._function(target, depth)
+            if isinstance(target, cst.ClassDef):
+                return ProcessorInfo(name=target.name.value, enclosing=self._enclosing(target))
+            if isinstance(target, cst.BaseExpression):
+                return self.describe(target, depth + 1)
+            return None
+        if isinstance(expr, cst.Attribute):
+            return self._bound_method(expr, depth)
+        if isinstance(expr, cst.Call):
+            return self._call(expr, depth)
+        return None
+
+    def _call(self, call: cst.Call, depth: int) -> ProcessorInfo | None:
+        if self.resolver.is_functools(call.func, "partial"):
+            return self._partial(call, depth)
+        target = self.resolver.definition(call.func)
+        if isinstance(target, cst.ClassDef):
+            return self._instance(target, call)
+        if isinstance(target, cst.FunctionDef) and call.args and not call.args[0].star:
+            # ``save = logged(save_impl)``: a decorator applied by hand.
+            inner = self.describe(call.args[0].value, depth + 1)
+            if inner is not None:
+                return self._decorate(target, inner, depth)
+        return None
+
+    # -- functions and decorators ---------------------------------------------------------
+
+    def _function(self, fn: cst.FunctionDef, depth: int) -> ProcessorInfo:
+        name = fn.name.value
+        info = ProcessorInfo(
+            name=name,
+            enclosing=self._enclosing(fn),
+            captured=(*self._defaults(fn, name), *self._globals_used(fn, name)),
+        )
+        info = _with_first(info)
+        for decorator in reversed(fn.decorators):
+            info = self._apply_decorator(decorator.decorator, info, depth)
+        return info
+
+    def _apply_decorator(
+        self, expr: cst.BaseExpression, info: ProcessorInfo, depth: int
+    ) -> ProcessorInfo:
+        decorator: cst.CSTNode | None
+        if isinstance(expr, cst.Call):
+            # A decorator factory: ``@retry(3)`` runs ``retry`` and applies what it returns.
+            factory = self.resolver.definition(expr.func)
+            decorator = (
+                self._returned_def(factory) if isinstance(factory, cst.FunctionDef) else None
+            )
+        else:
+            decorator = self.resolver.definition(expr)
+        if isinstance(decorator, cst.FunctionDef):
+            return self._decorate(decorator, info, depth)
+        return info  # imported or unknown decorators are trusted
+
+    def _returned_def(self, fn: cst.FunctionDef) -> cst.FunctionDef | None:
+        for value in _returned(fn):
+            target = self.resolver.definition(value)
+            if isinstance(target, cst.FunctionDef) and fn in self.resolver.index.ancestors(target):
+                return target
+        return None
+
+    def _decorate(
+        self, decorator: cst.FunctionDef, info: ProcessorInfo, depth: int
+    ) -> ProcessorInfo:
+        """What a same-file decorator turns ``info`` into."""
+        if depth > _MAX_DEPTH:
+            return info
+        for value in _returned(decorator):
+            if isinstance(value, cst.Lambda):
+                return ProcessorInfo(name="<lambda>", is_lambda=True)
+            wrapper = self.resolver.definition(value)
+            if not isinstance(wrapper, cst.FunctionDef):
+                continue
+            if decorator not in self.resolver.index.ancestors(wrapper):
+                continue
+            if any(self._is_wraps(d.decorator) for d in wrapper.decorators):
+                # functools.wraps copies __name__ and __qualname__: the result pickles by
+                # name like the original, and carries the wrapper's closure with it.
+                captured = (
+                    *self._defaults(wrapper, info.name),
+                    *self._closure(wrapper, info.name),
+                    *self._globals_used(wrapper, info.name),
+                    *info.captured,
+                )
+                return _with_first(replace(info, captured=captured, unpicklable=None))
+            name = wrapper.name.value
+            where = self.resolver.enclosing_function(wrapper)
+            return ProcessorInfo(
+                name=name, enclosing=rules.inside_function(where) if where else None
+            )
+        return info
+
+    def _is_wraps(self, expr: cst.BaseExpression) -> bool:
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        if self.resolver.is_functools(func, "wraps"):
+            return True
+        return isinstance(func, (cst.Name, cst.Attribute)) and (
+            (func.value if isinstance(func, cst.Name) else func.attr.value) == "wraps"
+        )
+
+    def _enclosing(self, node: cst.FunctionDef | cst.ClassDef) -> str | None:
+        where = self.resolver.enclosing_function(node)
+        if where is not None:
+            return rules.inside_function(where)
+        if self.resolver.only_under_main_guard(node):
+            return rules.MAIN_BLOCK
+        return None
+
+    # -- partials ---------------------------------------------------------------------------
+
+    def _flatten_partial(
+        self, call: cst.Call, depth: int
+    ) -> tuple[cst.BaseExpression, list[cst.Arg], list[cst.Arg]] | None:
+        """``partial(partial(f, a), b)`` is ``partial(f, a, b)`` at run time too."""
+        if depth > _MAX_DEPTH or not call.args or call.args[0].keyword or call.args[0].star:
+            return None
+        func = call.args[0].value
+        positional = [a for a in call.args[1:] if a.keyword is None and not a.star]
+        keywords = [a for a in call.args[1:] if a.keyword is not None]
+        if isinstance(func, cst.Call) and self.resolver.is_functools(func.func, "partial"):
+            inner = self._flatten_partial(func, depth + 1)
+            if inner is None:
+                return None
+            inner_func, inner_positional, inner_keywords = inner
+            outer_names = {a.keyword.value for a in keywords if a.keyword is not None}
+            kept = [a for a in inner_keywords if a.keyword and a.keyword.value not in outer_names]
+            return inner_func, inner_positional + positional, kept + keywords
+        return func, positional, keywords
+
+    def _partial(self, call: cst.Call, depth: int) -> ProcessorInfo | None:
+        flat = self._flatten_partial(call, depth)
+        if flat is None:
+            return None
+        func, positional, keywords = flat
+        wrapped = self.describe(func, depth + 1)
+        if wrapped is None:
+            label = (
+                func.value
+                if isinstance(func, cst.Name)
+                else (func.attr.value if isinstance(func, cst.Attribute) else None)
+            )
+            if label is None:
+                return None
+            wrapped = ProcessorInfo(name=label)
+        name = wrapped.name
+        target = self.resolver.definition(func)
+        params = _positional_params(target) if isinstance(target, cst.FunctionDef) else []
+        captured: list[Captured] = []
+        for index, arg in enumerate(positional):
+            found = unpicklable_type(arg.value, self.resolver)
+            if found:
+                root = self._root(
+                    arg.value, params[index].name.value if index < len(params) else None
+                )
+                path = rules.captured_path("partial-arg", name, index)
+                captured.append(Captured(path=path, type=found, root=root or path))
+        for arg in keywords:
+            found = unpicklable_type(arg.value, self.resolver)
+            if found and arg.keyword is not None:
+                key = arg.keyword.value
+                path = rules.captured_path("partial-keyword", name, key)
+                captured.append(
+                    Captured(path=path, type=found, root=self._root(arg.value, key) or key)
+                )
+        return _with_first(
+            replace(wrapped, captured=(*captured, *wrapped.captured), unpicklable=None)
+        )
+
+    @staticmethod
+    def _root(value: cst.BaseExpression, fallback: str | None) -> str | None:
+        """The name the fix should talk about: the variable passed, else the parameter."""
+        return value.value if isinstance(value, cst.Name) else fallback
+
+    # -- instances and bound methods -----------------------------------------------------
+
+    def _instance_of(
+        self, expr: cst.BaseExpression, depth: int
+    ) -> tuple[cst.ClassDef, cst.Call | None, bool] | None:
+        """The same-file class ``expr`` is an instance of (or is), the constructor call
+        when it is visible, and whether ``expr`` is an instance rather than the class."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Call):
+            target = self.resolver.definition(expr.func)
+            return (target, expr, True) if isinstance(target, cst.ClassDef) else None
+        param = self.resolver.parameter(expr)
+        if param is not None:
+            return self._self_parameter(param)
+        target = self.resolver.definition(expr)
+        if isinstance(target, cst.ClassDef):
+            return target, None, False
+        if isinstance(target, cst.BaseExpression):
+            return self._instance_of(target, depth + 1)
+        return None
+
+    def _self_parameter(self, param: cst.Param) -> tuple[cst.ClassDef, None, bool] | None:
+        """``self`` inside a method: an instance of the class the method belongs to."""
+        index = self.resolver.index
+        parameters = index.parent(param)
+        method = index.parent(parameters) if parameters is not None else None
+        if not isinstance(method, cst.FunctionDef) or not _positional_params(method):
+            return None
+        if _positional_params(method)[0] is not param:
+            return None
+        block = index.parent(method)
+        cls = index.parent(block) if block is not None else None
+        if isinstance(cls, cst.ClassDef):
+            return cls, None, True
+        return None
+
+    def _bound_method(self, expr: cst.Attribute, depth: int) -> ProcessorInfo | None:
+        owner = self._instance_of(expr.value, depth + 1)
+        if owner is None:
+            return None
+        cls, constructor, is_instance = owner
+        name = expr.attr.value
+        method = self._find_method(cls, name)
+        captured: list[Captured] = []
+        if is_instance:
+            captured.extend(self._instance_state(cls, name, constructor))
+        if method is not None:
+            captured.extend(self._defaults(method, name))
+            captured.extend(self._globals_used(method, name))
+        where = self._enclosing(method if method is not None else cls)
+        return _with_first(ProcessorInfo(name=name, enclosing=where, captured=tuple(captured)))
+
+    def _instance(self, cls: cst.ClassDef, constructor: cst.Call | None) -> ProcessorInfo:
+        """A callable instance: the runtime names it by its class."""
+        name = cls.name.value
+        captured = list(self._instance_state(cls, name, constructor))
+        call = self._find_method(cls, "__call__")
+        if call is not None:
+            captured.extend(self._globals_used(call, name))
+        return _with_first(
+            ProcessorInfo(name=name, enclosing=self._enclosing(cls), captured=tuple(captured))
+        )
+
+    def _classes(self, cls: cst.ClassDef, depth: int = 0) -> list[cst.ClassDef]:
+        """``cls`` and its same-file base classes, nearest first."""
+        found = [cls]
+        if depth < _MAX_DEPTH:
+            for base in cls.bases:
+                target = self.resolver.definition(base.value)
+                if isinstance(target, cst.ClassDef) and target is not cls:
+                    found.extend(self._classes(target, depth + 1))
+        return found
+
+    def _find_method(self, cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
+        for klass in self._classes(cls):
+            method = _methods(klass).get(name)
+            if method is not None:
+                return method
+        return None
+
+    def _instance_state(
+        self, cls: cst.ClassDef, owner: str, constructor: cst.Call | None
+    ) -> Iterable[Captured]:
+        """Attributes the class's methods store on ``self`` from unpicklable factories,
+        and constructor arguments that are unpicklable."""
+        methods: dict[cst.FunctionDef, str] = {}
+        for klass in self._classes(cls):
+            for method in _methods(klass).values():
+                params = _positional_params(method)
+                if params:
+                    methods.setdefault(method, params[0].name.value)
+        init = self._find_method(cls, "__init__")
+        arguments = self._constructor_arguments(init, constructor)
+        used: set[str] = set()
+        for fn, obj, attr, value in self.resolver.index.self_assigns:
+            if methods.get(fn) != obj:
+                continue
+            found = unpicklable_type(value, self.resolver)
+            if not found and fn is init and isinstance(value, cst.Name):
+                passed = arguments.get(value.value)
+                if passed is not None:
+                    found = unpicklable_type(passed, self.resolver)
+                    used.add(value.value)
+            if found:
+                path = rules.captured_path("self", owner, attr)
+                yield Captured(path=path, type=found, root=attr)
+        for param, passed in arguments.items():
+            found = unpicklable_type(passed, self.resolver) if param not in used else None
+            if found:
+                path = rules.captured_path("self", owner, param)
+                yield Captured(path=path, type=found, root=param)
+
+    @staticmethod
+    def _constructor_arguments(
+        init: cst.FunctionDef | None, constructor: cst.Call | None
+    ) -> dict[str, cst.BaseExpression]:
+        """Constructor arguments by ``__init__`` parameter name."""
+        if init is None or constructor is None:
+            return {}
+        params = _positional_params(init)[1:]
+        keywords = {p.name.value for p in [*params, *init.params.kwonly_params]}
+        found: dict[str, cst.BaseExpression] = {}
+        position = 0
+        for arg in constructor.args:
+            if arg.star:
+                break
+            if arg.keyword is not None:
+                if arg.keyword.value in keywords:
+                    found[arg.keyword.value] = arg.value
+            elif position < len(params):
+                found[params[position].name.value] = arg.value
+                position += 1
+        return found
+
+    # -- captured state ---------------------------------------------------------------------
+
+    def _defaults(self, fn: cst.FunctionDef, owner: str) -> list[Captured]:
+        captured = []
+        for kind, params in (
+            ("default", _positional_params(fn)),
+            ("kwdefault", fn.params.kwonly_params),
+        ):
+            for param in params:
+                if param.default is None:
+                    continue
+                found = unpicklable_type(param.default, self.resolver)
+                if found:
+                    key = param.name.value
+                    path = rules.captured_path(kind, owner, key)
+                    captured.append(Captured(path=path, type=found, root=key))
+        return captured
+
+    def _closure(self, fn: cst.FunctionDef, owner: str) -> list[Captured]:
+        """Variables of enclosing functions that ``fn`` (or a function in it) uses."""
+        scope = self.resolver.function_scope_of(fn)
+        if scope is None:
+            return []
+        hits: list[tuple[int, Captured]] = []
+        outer = scope.parent
+        while (
+            outer is not None and not isinstance(outer, GlobalScope) and outer.parent is not outer
+        ):
+            for assignment in outer.assignments:
+                if not isinstance(assignment, Assignment) or not isinstance(
+                    assignment.node, cst.Name
+                ):
+                    continue
+                value = self.resolver.assigned_value(assignment.node)
+                found = unpicklable_type(value, self.resolver) if value is not None else None
+                if not found:
+                    continue
+                for access in assignment.references:
+                    if _inside(access.scope, scope):
+                        key = assignment.name
+                        path = rules.captured_path("closure", owner, key)
+                        order = self.resolver.index.order.get(access.node, 0)
+                        hits.append((order, Captured(path=path, type=found, root=key)))
+            outer = outer.parent
+        return _first_per_root(hits)
+
+    def _unpicklable_globals(self) -> dict[str, tuple[str, list[Assignment]]]:
+        """Module globals assigned (anywhere) an unpicklable value: name -> (type, bindings)."""
+        if self._globals is None:
+            self._globals = {}
+            module_scope = self._module_scope()
+            if module_scope is not None:
+                for assignment in module_scope.assignments:
+                    if not isinstance(assignment, Assignment) or not isinstance(
+                        assignment.node, cst.Name
+                    ):
+                        continue
+                    value = self.resolver.assigned_value(assignment.node)
+                    found = unpicklable_type(value, self.resolver) if value is not None else None
+                    if found and assignment.name not in self._globals:
+                        bindings = [
+                            a for a in module_scope[assignment.name] if isinstance(a, Assignment)
+                        ]
+                        self._globals[assignment.name] = (found, bindings)
+        return self._globals
+
+    def _module_scope(self) -> GlobalScope | None:
+        for node in self.resolver.index.order:
+            scope = self.resolver.scopes.get(node)
+            return scope if isinstance(scope, GlobalScope) else None
+        return None
+
+    def _globals_used(self, fn: cst.FunctionDef, owner: str) -> list[Captured]:
+        """Unpicklable module globals that ``fn``'s body (nested functions included) reads."""
+        scope = self.resolver.function_scope_of(fn)
+        unpicklable = self._unpicklable_globals()
+        if scope is None or not unpicklable:
+            return []
+        hits: list[tuple[int, Captured]] = []
+        for key, (found, bindings) in unpicklable.items():
+            for assignment in bindings:
+                for access in assignment.references:
+                    if _inside(access.scope, scope):
+                        path = rules.captured_path("global", owner, key)
+                        order = self.resolver.index.order.get(access.node, 0)
+                        hits.append((order, Captured(path=path, type=found, root=key)))
+        return _first_per_root(hits)
+
+
+def _first_per_root(hits: Sequence[tuple[int, Captured]]) -> list[Captured]:
+    """One capture per variable, in the order the source first uses them."""
+    seen: set[str] = set()
+    result = []
+    for _, captured in sorted(hits, key=lambda hit: hit[0]):
+        if captured.path not in seen:
+            seen.add(captured.path)
+            result.append(captured)
+    return result
+
+
+def _with_first(info: ProcessorInfo) -> ProcessorInfo:
+    """Set ``unpicklable`` to the first captured value (all captured ones are unpicklable)."""
+    return replace(info, unpicklable=info.captured[0] if info.captured else None)
