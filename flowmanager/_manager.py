@@ -48,6 +48,7 @@ import os
 import pickle
 import signal
 import time
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -813,6 +814,10 @@ def _close_at_exit() -> None:
     if isinstance(live, FlowManagerMP) and live._state != "closed":
         running = live._submitted - live._finished()
         if running:
-            logger.warning("FlowManagerMP created at %s was not closed; %d unfinished tasks "
-                           "were abandoned at exit", live.site, running)
+            # Not only a log record (silent by default): abandoned work must be seen.
+            warnings.warn(
+                f"the FlowManagerMP created at {live.site} was not closed; {running} unfinished "
+                "task(s) were abandoned at exit; call close_processes() (or use "
+                "'with FlowManagerMP(...) as manager:') to wait for them",
+                RuntimeWarning, stacklevel=1)
         live._shutdown()

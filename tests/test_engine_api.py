@@ -222,6 +222,19 @@ def test_progress_without_tqdm_says_how_to_get_it(monkeypatch: pytest.MonkeyPatc
     assert live_instance() is None
 
 
+@pytest.mark.timeout(30)
+def test_an_instance_without_a_job_says_so_at_submit() -> None:
+    manager = FlowManagerMP()
+    assert manager.get_fq_names() == []
+    with pytest.raises(TypeError) as caught:
+        manager.submit_task(1)
+    assert str(caught.value) == (
+        "this FlowManagerMP has no job to run tasks with\n"
+        "  fix: pass the job to the constructor: FlowManagerMP(job, ...)"
+    )
+    manager.close_processes()
+
+
 def test_bad_options_and_jobs_are_refused_plainly() -> None:
     with pytest.raises(ValueError, match=r"^workers must be a positive int, got 0$"):
         FlowManagerMP(jobs.double, workers=0)

@@ -156,6 +156,7 @@ CRASH_FIX = (
 @pytest.mark.parametrize("method", jobs.START_METHODS)
 @pytest.mark.parametrize(("task", "how"), [
     ("exit", "exited with code 3"),
+    ("exit0", "exited with code 0 before it was told to stop (os._exit or sys.exit in a job?)"),
     ("kill", "was killed by SIGKILL"),
     ("segfault", "was killed by SIGSEGV"),
 ])
