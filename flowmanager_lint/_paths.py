@@ -98,23 +98,23 @@ def _ends_before(chain: Sequence[cst.CSTNode], start: int, stop_child: cst.CSTNo
     """Whether the path through ``chain[start:]`` (deepest last) ends before control
     leaves ``chain[start]``: a ``return``/``raise``/``break``/``continue`` follows the
     call in some enclosing block. In ``chain[start]`` itself only statements before
-    ``stop_child`` count."""
+    ``stop_child`` count. A ``break``/``continue`` inside a loop that is itself inside
+    the region, and a ``raise`` inside a ``try`` with handlers there, do not end it."""
     escapes = raises = True
-    for depth in range(len(chain) - 2, start - 1, -1):
+    for depth in range(start, len(chain) - 1):
         node, child = chain[depth], chain[depth + 1]
+        statements = _body(node)
+        if statements:
+            position = list(statements).index(child)
+            end = len(statements)
+            if depth == start and stop_child is not None:
+                end = list(statements).index(stop_child)
+            if any(_is_terminator(s, escapes, raises) for s in statements[position + 1 : end]):
+                return True
         if isinstance(node, (cst.For, cst.While)) and child is node.body:
             escapes = False  # a break or continue below stays inside this loop
         if isinstance(node, (cst.Try, cst.TryStar)) and child is node.body and node.handlers:
             raises = False  # an exception raised below may be handled, and the code goes on
-        statements = _body(node)
-        if not statements:
-            continue
-        position = list(statements).index(child)
-        end = len(statements)
-        if depth == start and stop_child is not None:
-            end = list(statements).index(stop_child)
-        if any(_is_terminator(s, escapes, raises) for s in statements[position + 1 : end]):
-            return True
     return False
 
 

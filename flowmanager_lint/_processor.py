@@ -99,6 +99,8 @@ class ProcessorBuilder:
             return None
         if isinstance(expr, cst.Lambda):
             return ProcessorInfo(name="<lambda>", is_lambda=True)
+        if isinstance(expr, cst.NamedExpr):
+            return self.describe(expr.value, depth + 1)
         if isinstance(expr, cst.Name):
             target = self.resolver.definition(expr)
             if isinstance(target, cst.FunctionDef):
