@@ -1,0 +1,319 @@
+"""The lint engine through its public function: catalog examples, whole messages,
+positions, configuration, the prefilter, and input that must not break it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from flowmanager import rules
+from flowmanager_lint import (
+    DEFAULT_CONFIG,
+    Finding,
+    LintConfig,
+    LintSyntaxError,
+    lint_source,
+    mentions_flowmanager,
+)
+from flowmanager_lint._engine import TOO_NESTED
+
+EXAMPLES = [
+    pytest.param(example, id=f"{code}-{kind}-{example.title}")
+    for code, rule in rules.RULES.items()
+    for kind, examples in (("bad", rule.bad), ("good", rule.good))
+    for example in examples
+]
+
+HEADER = "from flowmanager import FlowManagerMP\n\n\ndef double(task):\n    return task * 2\n\n\n"
+
+FMP001_TAIL = (
+    "; one instance runs every job of a process, so another one only competes with it for "
+    "the same CPUs; fix: create one FlowManagerMP and reuse it (FlowManagerMP.instance() "
+    "returns the live one)"
+)
+
+
+def lint(body: str, config: LintConfig = DEFAULT_CONFIG) -> list[Finding]:
+    return lint_source(HEADER + textwrap.dedent(body), config)
+
+
+def line_of(body: str, needle: str) -> int:
+    """The 1-based line of ``needle`` in HEADER + body."""
+    lines = (HEADER + textwrap.dedent(body)).splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if needle in line)
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_catalog_example(example: rules.Example) -> None:
+    """Every catalog example gives exactly its codes, one finding per code listed."""
+    assert sorted(f.code for f in lint_source(example.code)) == sorted(example.codes)
+
+
+def test_lambda_message_and_position() -> None:
+    body = "manager = FlowManagerMP(double, on_complete=lambda r: r)\n"
+    assert lint(body) == [
+        Finding(
+            line=line_of(body, "manager ="),
+            col=body.index("lambda"),
+            code="FMP101",
+            message=(
+                "FMP101 result processor '<lambda>' is a lambda; a lambda has no importable "
+                "name, so it cannot be pickled for parallel result processing; fix: define the "
+                "result processor with def at module level, or pass serial_processing=True"
+            ),
+        )
+    ]
+
+
+def test_nested_message_names_the_method() -> None:
+    body = """
+        class Outer:
+            def method(self):
+                def save(result):
+                    pass
+
+                return FlowManagerMP(double, save)
+        """
+    [finding] = lint(body)
+    assert finding.message == (
+        "FMP102 result processor 'save' is defined inside 'Outer.method()'; a nested function "
+        "cannot be pickled for parallel result processing; fix: move 'save' to module level, "
+        "or pass serial_processing=True"
+    )
+    assert (finding.line, finding.col) == (line_of(body, "return FlowManagerMP"), 37)
+
+
+def test_closure_message_for_a_decorator_holding_a_lock() -> None:
+    [example] = [e for e in rules.RULES["FMP103"].bad if "closure" in e.title]
+    [finding] = lint_source(example.code)
+    assert finding.message == (
+        "FMP103 result processor 'save' captures save.__closure__['lock'] "
+        "(threading.Lock() result), which cannot be pickled, so the result process would not "
+        "get it; fix: create 'lock' inside the result processor instead, or pass "
+        "serial_processing=True to process results in this process"
+    )
+
+
+def test_partial_argument_message_names_the_parameter() -> None:
+    body = """
+        import functools
+        import sqlite3
+
+
+        def save(db, result):
+            pass
+
+
+        manager = FlowManagerMP(double, functools.partial(save, sqlite3.connect("x")))
+        """
+    [finding] = lint(body)
+    assert finding.message == (
+        "FMP103 result processor 'save' captures partial(save).args[0] "
+        "(sqlite3.connect() result), which cannot be pickled, so the result process would not "
+        "get it; fix: create 'db' inside the result processor instead, or pass "
+        "serial_processing=True to process results in this process"
+    )
+
+
+def test_fmp001_message_names_the_first_line() -> None:
+    body = """
+        first = FlowManagerMP(double)
+        second = FlowManagerMP(double)
+        """
+    [finding] = lint(body)
+    first = line_of(body, "first =")
+    assert finding == Finding(
+        line=first + 1,
+        col=len("second = "),
+        code="FMP001",
+        message=(
+            f"FMP001 a second FlowManagerMP is created on the same path as the one at line "
+            f"{first}" + FMP001_TAIL
+        ),
+    )
+
+
+def test_fmp001_message_for_a_loop_and_a_comprehension() -> None:
+    body = """
+        for batch in range(3):
+            manager = FlowManagerMP(double)
+
+
+        def build():
+            return [FlowManagerMP(double) for _ in range(3)]
+        """
+    loop, comprehension = lint(body)
+    assert loop.message == (
+        "FMP001 a second FlowManagerMP is created on every pass of the loop at line "
+        f"{line_of(body, 'for batch')}" + FMP001_TAIL
+    )
+    assert comprehension.message == (
+        "FMP001 a second FlowManagerMP is created for every item of the comprehension at line "
+        f"{line_of(body, 'return [')}" + FMP001_TAIL
+    )
+
+
+def test_findings_are_sorted_by_line_and_column() -> None:
+    body = """
+        def main():
+            def save(result):
+                pass
+
+            FlowManagerMP(double, lambda r: r); FlowManagerMP(double, save)
+        """
+    findings = lint(body)
+    assert [f.code for f in findings] == ["FMP101", "FMP001", "FMP102"]
+    assert findings == sorted(findings)
+    assert len({f.line for f in findings}) == 1
+
+
+# -- configuration ---------------------------------------------------------------------
+
+
+def test_extra_names_are_recognised() -> None:
+    source = "from mylib import JobRunner\n\nJobRunner(print, lambda r: r)\n"
+    assert lint_source(source) == []
+    config = LintConfig(names=frozenset({"mylib.JobRunner"}))
+    assert mentions_flowmanager(source, config)
+    assert [f.code for f in lint_source(source, config)] == ["FMP101"]
+
+
+def test_extra_factories_are_unpicklable() -> None:
+    body = """
+        import mylib
+
+        session = mylib.open_session()
+
+
+        def save(result):
+            session.put(result)
+
+
+        manager = FlowManagerMP(double, save)
+        """
+    assert lint(body) == []
+    config = LintConfig(factories=frozenset({"mylib.open_session"}))
+    [finding] = lint(body, config)
+    assert "save.__globals__['session'] (mylib.open_session() result)" in finding.message
+
+
+# -- prefilter and what the engine never does -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("", False),
+        ("import os\nprint(os.getcwd())\n", False),
+        ("# uses FlowManagerMP elsewhere\n", True),
+        ("from flowmanager import FlowManagerMP\n", True),
+    ],
+)
+def test_mentions_flowmanager(source: str, expected: bool) -> None:
+    assert mentions_flowmanager(source) is expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["", "\n\n", "# FlowManagerMP\n", 'text = "FlowManagerMP"\n', "FlowManagerMP\n"],
+    ids=["empty", "blank", "comment", "string", "bare-name"],
+)
+def test_sources_without_a_call_have_no_findings(source: str) -> None:
+    assert lint_source(source) == []
+
+
+def _run_python(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    return result.stdout.strip()
+
+
+@pytest.mark.timeout(60)
+def test_import_and_prefiltered_files_do_not_load_libcst() -> None:
+    code = (
+        "import sys\n"
+        "import flowmanager_lint\n"
+        "assert 'libcst' not in sys.modules, 'import'\n"
+        "assert flowmanager_lint.lint_source('import os\\nos.getcwd()\\n') == []\n"
+        "assert 'libcst' not in sys.modules, 'prefiltered file'\n"
+        "flowmanager_lint.lint_source('FlowManagerMP(print)\\n')\n"
+        "print('libcst' in sys.modules)\n"
+    )
+    assert _run_python(code) == "True"
+
+
+def test_checked_code_is_never_run() -> None:
+    body = """
+        import os
+        import does_not_exist
+
+        os._exit(3)
+        raise SystemExit("ran")
+        manager = FlowManagerMP(double, lambda r: r)
+        """
+    assert [f.code for f in lint(body)] == ["FMP101"]
+
+
+# -- input that must not break the engine ------------------------------------------------
+
+
+def test_syntax_error_gives_cpython_message_and_place() -> None:
+    with pytest.raises(LintSyntaxError) as raised:
+        lint_source("from flowmanager import FlowManagerMP\nFlowManagerMP(\n")
+    assert str(raised.value) == "SyntaxError: '(' was never closed"
+    assert (raised.value.line, raised.value.col) == (2, 13)
+
+
+def test_null_byte_is_a_syntax_error() -> None:
+    with pytest.raises(LintSyntaxError) as raised:
+        lint_source("FlowManagerMP(print)\x00\n")
+    assert (raised.value.line, raised.value.col) == (1, 0)
+
+
+def test_bom_and_crlf_do_not_move_findings() -> None:
+    body = "manager = FlowManagerMP(double, lambda r: r)\n"
+    plain = lint(body)
+    assert lint_source("\ufeff" + HEADER + body) == plain
+    assert lint_source((HEADER + body).replace("\n", "\r\n")) == plain
+
+
+def test_a_non_ascii_line_counts_columns_in_characters() -> None:
+    body = 'label = "été"; manager = FlowManagerMP(double, lambda r: r)\n'
+    [finding] = lint(body)
+    assert finding.col == body.index("lambda")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "x = " + "-" * 100_000 + "1\n",  # CPython itself refuses it
+        "x = " + "+".join(["a"] * 900) + "\n",  # CPython accepts it, the analysis cannot recurse
+        "x = f" + "()" * 900 + "\n",
+    ],
+    ids=["unary-100k", "sum-900", "calls-900"],
+)
+def test_deeply_nested_file_is_reported_not_crashed(nested: str) -> None:
+    """Run in a child so that a crash in a native parser fails this test, not the run."""
+    code = (
+        "from flowmanager_lint import lint_source, LintSyntaxError\n"
+        f"source = 'FlowManagerMP(print)\\n' + {nested!r}\n"
+        "try:\n"
+        "    lint_source(source)\n"
+        "except LintSyntaxError as error:\n"
+        "    print(error, error.line, error.col)\n"
+    )
+    assert _run_python(code) == f"{TOO_NESTED} 1 0"
+
+
+@pytest.mark.timeout(60)
+def test_huge_file_is_linted() -> None:
+    filler = "".join(f"def job_{i}(task):\n    return task + {i}\n\n\n" for i in range(3000))
+    body = filler + "manager = FlowManagerMP(double, lambda r: r)\n"
+    [finding] = lint(body)
+    assert finding.code == "FMP101"
+    assert finding.line == line_of(body, "manager =")
