@@ -1,8 +1,10 @@
-"""The one ``lint`` step every command-line front end runs: bytes in, reportable findings out.
+"""The one lint step every front end runs, and the file handling around it for the CLI.
 
-For one file: read the bytes, decode them as Python does (PEP 263: a UTF-8 BOM or a
-``coding`` comment, else UTF-8), skip a file that never mentions a FlowManagerMP
-name without parsing it, run the engine, drop what ``# noqa`` silences, keep what
+:func:`analyse` is what the flake8 plugin and the CLI (and so the pre-commit hook)
+share: skip a text that never mentions a FlowManagerMP name, let CPython's parser
+reject what does not parse, run the engine. Around it the CLI handles files: read
+the bytes, decode them as Python does (PEP 263: a UTF-8 BOM or a ``coding``
+comment, else UTF-8), analyse, drop what ``# noqa`` silences, keep what
 ``--select``/``--ignore`` keep. What stops a file from being checked becomes one
 diagnostic finding instead of a traceback:
 
@@ -30,8 +32,6 @@ import os
 import tokenize
 import warnings
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from ._findings import DEFAULT_CONFIG, Finding, LintConfig, LintSyntaxError
@@ -39,8 +39,10 @@ from ._noqa import file_is_exempt, without_silenced
 
 __all__ = [
     "DIAGNOSTIC_CODES",
+    "Analysis",
     "FileResult",
     "LintOptions",
+    "analyse",
     "default_jobs",
     "is_selected",
     "lint_bytes",
@@ -222,26 +224,55 @@ def _python_rejects(text: str, path: str) -> Finding | None:
     return None
 
 
-def _finish(pending: _Pending, options: LintOptions) -> FileResult:
-    """Parse one file with the engine, then apply ``# noqa`` and select/ignore."""
-    from . import lint_source
+@dataclass(frozen=True)
+class Analysis:
+    """The engine's verdict on one source text: its findings, or why it was not checked."""
 
+    findings: tuple[Finding, ...] = ()
+    #: An E999 finding when the text does not parse (then ``findings`` is empty).
+    diagnostic: Finding | None = None
+
+
+def analyse(
+    text: str, path: str, config: LintConfig = DEFAULT_CONFIG, *, python_parsed: bool = False
+) -> Analysis:
+    """The lint step all three front ends share: prefilter, CPython's parser, the engine.
+
+    ``python_parsed`` says the caller already had CPython parse the text (flake8
+    has, before it runs a plugin), which skips that check. Findings come sorted,
+    before ``# noqa`` and select/ignore, which each front end applies its own way.
+    Raises only for a bug in the engine.
+    """
+    from . import lint_source, mentions_flowmanager
+
+    if not mentions_flowmanager(text, config):
+        return Analysis()
+    if not python_parsed:
+        rejected = _python_rejects(text, path)
+        if rejected is not None:
+            return Analysis(diagnostic=rejected)
+    try:
+        findings = lint_source(text, config)
+    except LintSyntaxError as exc:
+        return Analysis(diagnostic=_diagnostic("E999", exc.line, exc.col, f"SyntaxError: {exc}"))
+    except RecursionError:
+        return Analysis(diagnostic=_diagnostic("E999", 1, 0, f"RecursionError: {_TOO_DEEP}"))
+    return Analysis(tuple(findings))
+
+
+def _finish(pending: _Pending, options: LintOptions) -> FileResult:
+    """Analyse one file, then apply ``# noqa`` and select/ignore."""
     path, text = pending.path, pending.text
     lines = split_lines(text)
     if file_is_exempt(lines):
         return FileResult(path)
-    rejected = _python_rejects(text, path)
-    if rejected is not None:
-        return FileResult(path, (rejected,))
     try:
-        findings = lint_source(text, options.config)
-    except LintSyntaxError as exc:
-        return FileResult(path, (_diagnostic("E999", exc.line, exc.col, f"SyntaxError: {exc}"),))
-    except RecursionError:
-        return FileResult(path, (_diagnostic("E999", 1, 0, f"RecursionError: {_TOO_DEEP}"),))
+        analysis = analyse(text, path, options.config)
     except Exception as exc:  # a bug in the engine must not stop the other files
         return FileResult(path, crash=f"{type(exc).__name__}: {exc}")
-    kept = [f for f in without_silenced(findings, lines) if is_selected(f.code, options)]
+    if analysis.diagnostic is not None:
+        return FileResult(path, (analysis.diagnostic,))
+    kept = [f for f in without_silenced(analysis.findings, lines) if is_selected(f.code, options)]
     return FileResult(path, tuple(kept))
 
 
@@ -275,6 +306,8 @@ def default_jobs() -> int:
 def _finish_in_pool(
     pending: list[_Pending], options: LintOptions, jobs: int
 ) -> Iterator[FileResult]:
+    from concurrent.futures import ProcessPoolExecutor
+
     chunk = max(1, len(pending) // (jobs * 4))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         yield from pool.map(_finish, pending, [options] * len(pending), chunksize=chunk)
@@ -287,6 +320,9 @@ def lint_paths(
 
     The result has one entry per path, in the same order.
     """
+    # Imported here: the flake8 plugin imports this module and never needs a pool.
+    from concurrent.futures.process import BrokenProcessPool
+
     jobs = default_jobs() if jobs is None else max(jobs, 1)
     results: list[FileResult | _Pending] = [_prepare(path, None, options) for path in paths]
     pending = [r for r in results if isinstance(r, _Pending)]

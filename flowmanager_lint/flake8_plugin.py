@@ -21,7 +21,8 @@ from typing import Any, ClassVar
 
 from flowmanager import __version__
 
-from ._findings import LintConfig, LintSyntaxError
+from ._findings import LintConfig
+from ._run import analyse
 
 __all__ = ["FlowManagerPlugin"]
 
@@ -74,19 +75,10 @@ class FlowManagerPlugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type[FlowManagerPlugin]]]:
         """Yield ``(line, col, "FMPxxx message", type)`` for every finding."""
-        # Imported here: the engine loads libcst only for a file that mentions a name.
-        from . import lint_source, mentions_flowmanager
-
-        source = "".join(self._lines)
-        if not mentions_flowmanager(source, self.config):
-            return
-        try:
-            findings = lint_source(source, self.config)
-        except (LintSyntaxError, RecursionError):
-            # flake8 reports E999 for a file its own parser rejects; one that only
-            # libcst rejects (or that nests too deep for it) is not ours to report.
-            return
-        for finding in findings:
+        # flake8 built the AST from these lines, so CPython accepts the text; a
+        # file only libcst rejects (or nests too deep for it) is not ours to report.
+        analysis = analyse("".join(self._lines), self._filename, self.config, python_parsed=True)
+        for finding in analysis.findings:
             yield finding.line, finding.col, finding.message, type(self)
 
 
