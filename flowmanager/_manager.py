@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
+from operator import sub
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
@@ -82,6 +83,8 @@ _Self = TypeVar("_Self", bound="FlowManagerMP")
 
 #: How long a crash report waits for the result process to drain the dead executor's pipe.
 _CRASH_DRAIN_S = 1.0
+#: submit_task looks for finished work at most this often while it holds a partial batch.
+_LOOK_EVERY_S = 0.001
 #: How long children get to exit after SIGTERM before SIGKILL.
 _TERMINATE_GRACE_S = 1.0
 
@@ -101,7 +104,8 @@ class ProcessStats:
 class Stats:
     """Counts of one instance. ``running`` = submitted and not yet finished (in flight);
     ``completed`` = jobs that returned; ``failed`` = jobs that raised; ``processed`` =
-    results ``on_complete`` took without raising; ``processing_errors`` = the ones it raised for."""
+    results ``on_complete`` took without raising; ``processing_errors`` = the ones it raised for;
+    ``batches`` = task messages sent to the executors."""
 
     submitted: int
     running: int
@@ -109,6 +113,7 @@ class Stats:
     failed: int
     processed: int
     processing_errors: int
+    batches: int
     processes: tuple[ProcessStats, ...]
 
 
@@ -176,6 +181,9 @@ class FlowManagerMP:
         self._start_method = ctx.get_start_method()
         # Counters (main process only).
         self._submitted = 0
+        self._batches = 0
+        self._last_look = 0.0
+        self._names = {name: index for index, (name, _, _) in enumerate(self._jobs)}
         self._buffered: dict[int, list[Any]] = {}
         self._buffered_count = 0
         self._ok = 0
@@ -306,18 +314,24 @@ class FlowManagerMP:
             self._submit_many(task, job_index, deadline, timeout)
             return
         _check_picklable(task, "the task")
-        self._wait_for_room(1, deadline, timeout, "submit_task")
+        if self._submitted - self._ok - len(self._failures) >= self._max_in_flight:
+            self._wait_for_room(1, deadline, timeout, "submit_task")
         buffer = self._buffered.setdefault(job_index, [])
         buffer.append(task)
         self._buffered_count += 1
         self._submitted += 1
         self._progress_total()
-        # Nagle: hold a partial batch only while every executor has a batch of work.
-        if len(buffer) >= self._chunk or min(self._backlogs()) < self._chunk:
+        # Adaptive batching: send once the least busy executor has no more work left than
+        # this batch holds (at once when one is idle); else hold and let the batch grow
+        # while the executors work. Batches grow with the backlog, never one write per task
+        # under load, and a lone task still leaves at once.
+        now = time.monotonic()
+        if len(buffer) < self._chunk and now - self._last_look > _LOOK_EVERY_S:
+            self._last_look = now  # news of finished work, at most once a millisecond
+            self._pump_nowait()
+        if len(buffer) >= self._chunk or min(map(sub, self._sent, self._done)) <= len(buffer):
             self._send(job_index, buffer)
             del self._buffered[job_index]
-        else:
-            self._pump_nowait()
 
     def flush(self) -> None:
         """Send the tasks held back to fill a batch (``wait_for_completion`` does this too)."""
@@ -370,6 +384,7 @@ class FlowManagerMP:
             failed=len(self._failures),
             processed=self._processed,
             processing_errors=len(self._processing_failures),
+            batches=self._batches,
             processes=tuple(_process_stats(self._processes)),
         )
 
@@ -430,6 +445,7 @@ class FlowManagerMP:
             self._pump(_deadline(_CRASH_DRAIN_S), lambda: False)
             raise
         self._sent[index] += count
+        self._batches += 1
 
     def _backlogs(self) -> list[int]:
         return [sent - done for sent, done in zip(self._sent, self._done, strict=True)]
@@ -449,6 +465,11 @@ class FlowManagerMP:
                                    self._still_running())
 
     def _job_index(self, fq_name: str | None) -> int:
+        if fq_name is None and len(self._jobs) == 1:
+            return 0
+        index = self._names.get(fq_name) if fq_name is not None else None
+        if index is not None:
+            return index
         names = self.get_fq_names()
         if not names:
             raise TypeError("this FlowManagerMP has no job to run tasks with\n"
@@ -457,9 +478,7 @@ class FlowManagerMP:
             if len(names) == 1:
                 return 0
             raise ValueError(f"submit_task needs fq_name= to choose one of the jobs {names}")
-        if fq_name not in names:
-            raise ValueError(f"no job named {fq_name!r}; the jobs are {names}")
-        return names.index(fq_name)
+        raise ValueError(f"no job named {fq_name!r}; the jobs are {names}")
 
     def _check_open(self, what: str) -> None:
         if self._crash is not None:

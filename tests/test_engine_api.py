@@ -114,6 +114,18 @@ def test_a_task_submitted_alone_runs_without_waiting_for_a_batch() -> None:
 
 
 @pytest.mark.timeout(30)
+def test_tasks_submitted_one_by_one_travel_in_batches() -> None:
+    manager = FlowManagerMP(jobs.sleep_async, workers=2)
+    for _ in range(5000):
+        manager.submit_task(0.2)
+    manager.wait_for_completion(timeout=20)
+    stats = manager.stats()
+    assert stats.completed == 5000
+    assert stats.batches < 100, stats.batches  # one message per task would be 5000
+    manager.close_processes()
+
+
+@pytest.mark.timeout(30)
 def test_stats_report_every_process() -> None:
     manager = FlowManagerMP(jobs.double, jobs.record, workers=2)
     stats = manager.stats()
