@@ -3,6 +3,7 @@
 A directory is walked recursively in sorted order (so output order is stable),
 skipping what is never the user's own source: version-control folders, virtual
 environments (any directory holding a ``pyvenv.cfg``), build output and caches.
+Symlinked directories are not followed.
 ``--exclude`` globs drop files and whole directories. A path given explicitly is
 linted whatever its suffix (as flake8 does), unless an exclude glob matches it.
 A missing path or a directory that cannot be listed is passed on as it is, so the
@@ -78,7 +79,9 @@ def _walk(top: str, exclude: Sequence[str]) -> Iterator[str]:
     for entry in entries:
         path = entry.path
         try:
-            is_dir = entry.is_dir()
+            # Symlinked directories are not followed (as os.walk does not): a link
+            # back up the tree would never end.
+            is_dir = entry.is_dir(follow_symlinks=False)
         except OSError:
             is_dir = False
         if is_dir:

@@ -95,6 +95,7 @@ def test_directories_are_walked_in_order_skipping_what_is_not_source(tmp_path: P
     ):  # fmt: skip
         write(tmp_path, skipped)
     write(tmp_path, "env/pyvenv.cfg", "home = /usr/bin\n")
+    (tmp_path / "pkg" / "loop").symlink_to(tmp_path / "pkg", target_is_directory=True)
     proc = lint(".", cwd=tmp_path)
     assert proc.stdout.splitlines() == [
         lambda_line(p) for p in ("./b.py", "./pkg/a.py", "./pkg/sub/c.py", "./pkg/z.py")
