@@ -53,7 +53,6 @@ def executor_main(
     jobs_blob: bytes,
     tasks_in: Connection,
     results_out: Connection,
-    parent_pid: int,
     threads: int,
     inherited: Sequence[Connection],
 ) -> None:
@@ -65,7 +64,7 @@ def executor_main(
     sys.setswitchinterval(_SWITCH_INTERVAL_S)
     jobs: list[JobSpec] = cloudpickle.loads(jobs_blob)
     executor = _Executor(index, jobs, tasks_in, Outbox(results_out, f"executor-{index}-out"),
-                         parent_pid, threads)
+                         os.getppid(), threads)
     asyncio.run(executor.run())
 
 

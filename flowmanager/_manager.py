@@ -217,7 +217,6 @@ class FlowManagerMP:
             # Under fork a child holds copies of every pipe end; it closes the foreign ones.
             return [c for c in everything if c not in own] if fork else []
 
-        parent = os.getpid()
         self._executors: list[BaseProcess] = []
         self._processes: list[BaseProcess] = []
         self._finalizer = weakref.finalize(self, _stop_processes, self._processes, everything)
@@ -225,7 +224,7 @@ class FlowManagerMP:
                 zip(task_pipes, result_pipes, strict=True)):
             process = ctx.Process(  # type: ignore[attr-defined]
                 target=executor_main, name=f"flowmanager-executor-{index}", daemon=True,
-                args=(index, jobs_blob, tasks_in, results_out, parent, threads,
+                args=(index, jobs_blob, tasks_in, results_out, threads,
                       inherited(tasks_in, results_out)),
             )
             self._executors.append(process)
@@ -236,7 +235,7 @@ class FlowManagerMP:
             inputs = [r for r, _ in result_pipes]
             process = ctx.Process(  # type: ignore[attr-defined]
                 target=result_main, name="flowmanager-results", daemon=True,
-                args=(processors_blob, inputs, to_main[1], parent,
+                args=(processors_blob, inputs, to_main[1],
                       inherited(*inputs, to_main[1])),
             )
             self._result_process = process

@@ -9,6 +9,7 @@ main process can count what a dead executor took with it.
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 import traceback
@@ -72,7 +73,6 @@ def result_main(
     processors_blob: bytes,
     inputs: Sequence[Connection],
     to_main: Connection,
-    parent_pid: int,
     inherited: Sequence[Connection],
 ) -> None:
     """Entry point of the result-processor process.
@@ -81,6 +81,7 @@ def result_main(
     by reference: the same rules the guard enforces.
     """
     child_setup(inherited)
+    parent_pid = os.getppid()  # the main process, or the forkserver that dies with it
     on_complete, on_error = pickle.loads(processors_blob)
     # Blocking on a full pipe to the main process is safe here: the main process only
     # blocks on an executor, and an executor's loop never blocks on its pipe to us.

@@ -106,7 +106,10 @@ def child_setup(inherited: Iterable[Connection]) -> None:
 
 
 def parent_is_gone(parent_pid: int) -> bool:
-    """True once the main process died: a child is re-parented (to init or a subreaper)."""
+    """True once the parent died: a child is re-parented (to init or a subreaper).
+
+    ``parent_pid`` is the child's parent at start: the main process, or under forkserver
+    the fork server, which exits when the main process does."""
     return os.getppid() != parent_pid
 
 

@@ -105,6 +105,16 @@ def test_ten_thousand_async_jobs_run_at_once() -> None:
 
 
 @pytest.mark.timeout(30)
+@pytest.mark.parametrize("method", jobs.START_METHODS)
+def test_children_outlive_their_one_second_parent_check(method: str) -> None:
+    manager = FlowManagerMP(jobs.sleep_async, jobs.record, workers=1, start_method=method)
+    manager.submit_task([2.5])
+    manager.wait_for_completion(timeout=20)
+    manager.close_processes()
+    assert manager.stats().processed == 1
+
+
+@pytest.mark.timeout(30)
 def test_a_task_submitted_alone_runs_without_waiting_for_a_batch() -> None:
     manager = FlowManagerMP(jobs.double, batch_size=1000)
     manager.submit_task(21)

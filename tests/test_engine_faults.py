@@ -182,7 +182,7 @@ def test_a_dead_executor_is_reported_with_its_lost_tasks(method: str, task: str,
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("method", jobs.START_METHODS)
 def test_a_dead_result_process_is_reported(method: str) -> None:
     manager = FlowManagerMP(jobs.sleep_for, jobs.record, workers=1, start_method=method)
     manager.submit_task([0.0, 30.0])
