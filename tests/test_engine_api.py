@@ -3,12 +3,14 @@ submit in batches and one by one, stats, the context manager, FMP001 and the gua
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import engine_jobs as jobs
+import psutil
 import pytest
 
 from flowmanager import (
@@ -296,3 +298,25 @@ def test_an_async_job_that_raises_cancelled_error_fails_alone() -> None:
     assert sorted(seen) == [0, 2]
     assert [(f.task, f.exc_type) for f in manager.failures] == [
         (1, "asyncio.exceptions.CancelledError")]
+
+
+@pytest.mark.timeout(30)
+def test_an_instance_dropped_without_close_stops_its_children() -> None:
+    manager = FlowManagerMP(jobs.double, jobs.record, workers=1)
+    pids = [p.pid for p in manager.stats().processes[1:]]
+    del manager
+    gc.collect()
+    assert live_instance() is None
+    assert not [pid for pid in pids if psutil.pid_exists(pid)
+                and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    FlowManagerMP(jobs.double).close_processes()  # the dropped one no longer counts
+
+
+@pytest.mark.timeout(30)
+def test_serial_on_error_sees_each_failure_in_this_process() -> None:
+    seen: list[tuple[int, str, int]] = []
+    manager = FlowManagerMP(jobs.fail_on_odd, None, True, workers=1, raise_on_error=False,
+                            on_error=lambda f: seen.append((f.task, f.exc_type, os.getpid())))
+    manager.submit_task([1, 2, 3])
+    manager.close_processes()
+    assert sorted(seen) == [(1, "ValueError", os.getpid()), (3, "ValueError", os.getpid())]
