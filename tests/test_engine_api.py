@@ -110,7 +110,7 @@ def test_ten_thousand_async_jobs_run_at_once() -> None:
 @pytest.mark.parametrize("method", jobs.START_METHODS)
 def test_children_outlive_their_one_second_parent_check(method: str) -> None:
     manager = FlowManagerMP(jobs.sleep_async, jobs.record, workers=1, start_method=method)
-    manager.submit_task([2.5])
+    manager.submit_task([1.5])  # the children check their parent after 1 s
     manager.wait_for_completion(timeout=20)
     manager.close_processes()
     assert manager.stats().processed == 1
