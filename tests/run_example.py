@@ -1,8 +1,9 @@
 """Run one catalog example as a real ``__main__`` script and print what the runtime said, as JSON.
 
-Usage: ``python tests/run_example.py EXAMPLE.py START_METHOD``. Prints
+Usage: ``python tests/run_example.py EXAMPLE.py START_METHOD OUT.json``. Writes
 ``{"codes": [...], "texts": [...]}``: the codes and lint-shaped texts of the
 violations of the FlowManagerError the script raised (empty when it ran through).
+A file, not stdout: the examples print their results.
 """
 
 import json
@@ -13,7 +14,7 @@ import sys
 from flowmanager import FlowManagerError
 
 if __name__ == "__main__":
-    path, method = sys.argv[1], sys.argv[2]
+    path, method, out = sys.argv[1], sys.argv[2], sys.argv[3]
     multiprocessing.set_start_method(method)
     codes: list[str] = []
     texts: list[str] = []
@@ -25,4 +26,5 @@ if __name__ == "__main__":
         texts = [v.lint_text for v in violations]
         if not violations:
             raise
-    print(json.dumps({"codes": codes, "texts": texts}))
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump({"codes": codes, "texts": texts}, f)
