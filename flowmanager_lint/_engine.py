@@ -22,7 +22,7 @@ executor and result processes a second instance would start.
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from flowmanager import rules
 
@@ -75,6 +75,18 @@ def _check_syntax(source: str) -> None:
         raise LintSyntaxError(TOO_NESTED, 1, 0) from None
 
 
+def _compile_verdict(source: str, fallback: str) -> NoReturn:
+    """The compiler's SyntaxError for what the parser let through (it compiles, it never
+    runs the code); ``fallback`` when the compiler accepts it after all."""
+    try:
+        compile(source, "<lint>", "exec", dont_inherit=True)
+    except SyntaxError as error:
+        line = error.lineno or 1
+        col = max((error.offset or 1) - 1, 0)
+        raise LintSyntaxError(f"{type(error).__name__}: {error.msg}", line, col) from None
+    raise LintSyntaxError(f"SyntaxError: {fallback}", 1, 0)
+
+
 def _parse(source: str) -> cst.Module:
     import libcst as cst
 
@@ -104,7 +116,12 @@ def _analyse(source: str, config: LintConfig) -> list[Finding]:
     if not candidates:
         return []
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    resolver = Resolver(index, wrapper.resolve(ScopeProvider), config)
+    try:
+        scopes = wrapper.resolve(ScopeProvider)
+    except NotImplementedError as error:
+        # ``nonlocal`` at module level: the parser accepts it, the compiler does not.
+        _compile_verdict(source, str(error))
+    resolver = Resolver(index, scopes, config)
     calls = [c for c in (recognise(node, names, resolver) for node in candidates) if c]
 
     builder = ProcessorBuilder(resolver)
