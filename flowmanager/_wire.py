@@ -128,8 +128,9 @@ class Outbox:
         self._ready = threading.Condition(threading.Lock())
         self.broken = False
         self._sending = threading.Lock()  # one message at a time on the pipe
+        # Started on the first queued send: starting a thread costs a fresh child about
+        # as much as the rest of its start, and sync jobs never need it (send_now).
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
 
     def send_now(self, data: bytes) -> None:
         """Send from the calling thread, blocking while the pipe is full (never the loop)."""
@@ -137,16 +138,20 @@ class Outbox:
             self._send(data)
 
     def send(self, data: bytes) -> None:
+        """Queue ``data``; the sender thread writes it."""
         with self._ready:
             self._queue.append(data)
             self._ready.notify()
+        if self._thread.ident is None:
+            self._thread.start()
 
     def close(self) -> None:
         """Send what is queued, then close the pipe (the reader sees EOF)."""
-        with self._ready:
-            self._queue.append(None)
-            self._ready.notify()
-        self._thread.join()
+        if self._thread.ident is not None:
+            with self._ready:
+                self._queue.append(None)
+                self._ready.notify()
+            self._thread.join()
         self._conn.close()
 
     def _run(self) -> None:
@@ -168,6 +173,3 @@ class Outbox:
         except OSError:  # the reader died; the main process reports that crash
             self.broken = True
 
-
-def load(data: bytes) -> Any:
-    return pickle.loads(data)
