@@ -7,8 +7,8 @@ Process model::
     main process  ------------------------->  executor 0 ------------------+
     (submit_task,  ------------------------->  executor 1 -------------+    |
      buffers and       one pipe each,          ...  (event loop:       v    v
-     in-flight         (job_index, [tasks])    async jobs as tasks,   result process
-     limit)                                    sync batches in a      (on_complete,
+     in-flight         (job_index, count)      async jobs on it,      result process
+     limit)            + [tasks]               sync batches in a      (on_complete,
          ^                                     worker thread)          on_error per result)
          |                                                                   |
          +------- (DONE, executor, ok, failures, processed, errors) ---------+
@@ -19,9 +19,12 @@ Process model::
   and writes one message per batch to the executor with the shortest backlog. At most
   ``max_in_flight`` tasks are submitted and not yet finished; beyond that ``submit_task``
   waits for room.
-* An executor runs every task it holds at once: async jobs as tasks of one event loop
-  (thousands at once), sync jobs in a worker thread, one hand-off per batch. What
-  finishes in one loop iteration leaves in one message.
+* An executor runs every task it holds at once on one event loop. A batch of async jobs
+  starts in one asyncio Task that steps the jobs by hand; the first job that suspends
+  keeps that Task and the rest get one each (``_async_batch``), so 10,000+ jobs wait at
+  once and a trivial one costs a function call. A batch of sync jobs goes to a worker
+  thread in one hand-off; the thread runs it and sends the results itself, so the loop
+  never blocks. Async results finished in one loop iteration leave in one message.
 * The result process calls ``on_complete(result)`` / ``on_error(failure)`` and reports
   counts and failures back to the main process. In serial mode there is no result
   process: the executors' pipes end in the main process, which keeps the results and calls
@@ -42,25 +45,18 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import inspect
 import multiprocessing
-import os
 import pickle
-import signal
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from operator import sub
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
-
-import cloudpickle
-import psutil
 
 from ._cpus import usable_cpus
 from ._errors import (
@@ -71,11 +67,20 @@ from ._errors import (
     ResultProcessingError,
     WorkerCrashedError,
 )
-from ._executor import JobSpec, executor_main
+from ._executor import executor_main
+from ._jobs import (
+    check_picklable,
+    check_positive,
+    check_processors,
+    job_table,
+    ship_jobs,
+    ship_processors,
+)
+from ._processes import ProcessStats, Stats, how_it_ended, process_stats, stop_processes
 from ._progress import Progress, make_progress
 from ._registry import creation_site, live_instance, register, unregister
 from ._results import process_batch, result_main
-from ._wire import DONE, END_OF_INPUT, EOF, dumps, logger, pack_tasks, widen
+from ._wire import DONE, END_OF_INPUT, EOF, logger, pack_tasks, widen
 
 __all__ = ["FlowManagerMP", "ProcessStats", "Stats"]
 
@@ -85,36 +90,6 @@ _Self = TypeVar("_Self", bound="FlowManagerMP")
 _CRASH_DRAIN_S = 1.0
 #: submit_task looks for finished work at most this often while it holds a partial batch.
 _LOOK_EVERY_S = 0.001
-#: How long children get to exit after SIGTERM before SIGKILL.
-_TERMINATE_GRACE_S = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessStats:
-    """CPU time and memory of one process of the instance (psutil)."""
-
-    role: str
-    pid: int
-    cpu_seconds: float
-    rss_bytes: int
-    alive: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    """Counts of one instance. ``running`` = submitted and not yet finished (in flight);
-    ``completed`` = jobs that returned; ``failed`` = jobs that raised; ``processed`` =
-    results ``on_complete`` took without raising; ``processing_errors`` = the ones it raised for;
-    ``batches`` = task messages sent to the executors."""
-
-    submitted: int
-    running: int
-    completed: int
-    failed: int
-    processed: int
-    processing_errors: int
-    batches: int
-    processes: tuple[ProcessStats, ...]
 
 
 class FlowManagerMP:
@@ -162,12 +137,12 @@ class FlowManagerMP:
     ) -> None:
         self._state = "starting"  # starting -> open -> closed
         site = creation_site()
-        _check_processors(on_complete, on_error, serial_processing)
-        _check_positive(workers=workers, max_in_flight=max_in_flight, threads=threads,
+        check_processors(on_complete, on_error, serial_processing)
+        check_positive(workers=workers, max_in_flight=max_in_flight, threads=threads,
                         batch_size=batch_size)
-        self._jobs = _job_table(job)
-        jobs_blob = _ship_jobs(self._jobs)
-        processors_blob = None if serial_processing else _ship_processors(on_complete, on_error)
+        self._jobs = job_table(job)
+        jobs_blob = ship_jobs(self._jobs)
+        processors_blob = None if serial_processing else ship_processors(on_complete, on_error)
         ctx = multiprocessing.get_context(start_method or self._default_start_method)
         self._progress: Progress | None = make_progress(progress)
         register(self, site, got=f"a new FlowManagerMP at {site}")
@@ -219,7 +194,7 @@ class FlowManagerMP:
 
         self._executors: list[BaseProcess] = []
         self._processes: list[BaseProcess] = []
-        self._finalizer = weakref.finalize(self, _stop_processes, self._processes, everything)
+        self._finalizer = weakref.finalize(self, stop_processes, self._processes, everything)
         for index, ((tasks_in, _), (_, results_out)) in enumerate(
                 zip(task_pipes, result_pipes, strict=True)):
             process = ctx.Process(  # type: ignore[attr-defined]
@@ -312,7 +287,7 @@ class FlowManagerMP:
         if isinstance(task, list):
             self._submit_many(task, job_index, deadline, timeout)
             return
-        _check_picklable(task, "the task")
+        check_picklable(task, "the task")
         if self._submitted - self._ok - len(self._failures) >= self._max_in_flight:
             self._wait_for_room(1, deadline, timeout, "submit_task")
         buffer = self._buffered.setdefault(job_index, [])
@@ -384,7 +359,7 @@ class FlowManagerMP:
             processed=self._processed,
             processing_errors=len(self._processing_failures),
             batches=self._batches,
-            processes=tuple(_process_stats(self._processes)),
+            processes=tuple(process_stats(self._processes)),
         )
 
     @property
@@ -419,7 +394,7 @@ class FlowManagerMP:
                 blobs.append((pack_tasks(job_index, part), len(part)))
             except Exception:
                 for item in part:  # name the culprit
-                    _check_picklable(item, f"task {tasks.index(item)} of the list")
+                    check_picklable(item, f"task {tasks.index(item)} of the list")
                 raise
         for sent, (blob, count) in enumerate(blobs):
             done = sent * step
@@ -618,7 +593,7 @@ class FlowManagerMP:
     def _crashed(self, process: BaseProcess, code: int, lost: int) -> None:
         role = "result process" if process is self._result_process else "executor process"
         self._crash = WorkerCrashedError(
-            f"the {role} {process.name!r} (pid {process.pid})", _how_it_ended(code, self._ending),
+            f"the {role} {process.name!r} (pid {process.pid})", how_it_ended(code, self._ending),
             lost)
         logger.error("%s", self._crash)
         raise self._crash
@@ -697,132 +672,12 @@ class FlowManagerMP:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _check_processors(on_complete: object, on_error: object, serial_processing: bool) -> None:
-    from ._guard import ensure_result_processor
-
-    if on_complete is not None:
-        ensure_result_processor(on_complete, serial_processing, role="on_complete")
-    if on_error is not None:
-        ensure_result_processor(on_error, serial_processing, role="on_error")
-
-
-def _check_positive(**values: int | None) -> None:
-    for name, value in values.items():
-        if value is not None and (not isinstance(value, int) or value < 1):
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
-def _job_table(job: Any) -> list[JobSpec]:
-    """[(fq_name, callable, is_async)] for a job, an object with run(), or a mapping."""
-    if job is None:
-        return []
-    if isinstance(job, Mapping):
-        if not job:
-            raise ValueError("the job mapping is empty; give at least one name -> job")
-        return [(str(name), *_callable(one, f"job[{name!r}]")) for name, one in job.items()]
-    fn, is_async = _callable(job, "job")
-    return [(_name_of(job), fn, is_async)]
-
-
-def _callable(job: Any, what: str) -> tuple[Callable[[Any], Any], bool]:
-    run = getattr(job, "run", None)
-    fn = run if callable(run) and not inspect.isroutine(job) else job
-    if not callable(fn):
-        raise TypeError(f"{what} must be a callable taking one task or an object with a "
-                        f"run(task) method, got {type(job).__name__} {job!r}")
-    is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None))  # noqa: B004 - async callable instances
-    return fn, is_async
-
-
-def _name_of(job: Any) -> str:
-    name = getattr(job, "__qualname__", None) or type(job).__qualname__
-    return f"{getattr(job, '__module__', None) or type(job).__module__}.{name}"
-
-
-def _ship_jobs(jobs: list[JobSpec]) -> bytes:
-    try:
-        return cloudpickle.dumps(jobs)  # type: ignore[no-any-return]
-    except Exception as exc:
-        raise TypeError(
-            f"the job cannot be sent to the executor processes: {type(exc).__name__}: {exc}\n"
-            "  fix: create what the job needs (connections, files, locks) inside the job, "
-            "not outside it"
-        ) from exc
-
-
-def _ship_processors(on_complete: object, on_error: object) -> bytes:
-    try:
-        return dumps((on_complete, on_error))
-    except Exception as exc:
-        raise TypeError(
-            f"the result processor cannot be sent to the result process: "
-            f"{type(exc).__name__}: {exc}\n"
-            "  fix: define it with def at module level, or pass serial_processing=True"
-        ) from exc
-
-
-def _check_picklable(value: Any, what: str) -> None:
-    try:
-        dumps(value)
-    except Exception as exc:
-        raise TypeError(
-            f"{what} cannot be pickled to reach an executor process: {type(value).__name__} "
-            f"({type(exc).__name__}: {exc}); nothing was submitted\n"
-            "  fix: submit plain data (numbers, strings, lists, dicts, dataclasses) and "
-            "open files or connections inside the job"
-        ) from exc
-
-
 def _deadline(timeout: float | None) -> float | None:
     return None if timeout is None else time.monotonic() + timeout
 
 
 def _given(timeout: float | None) -> float:
     return 0.0 if timeout is None else timeout
-
-
-def _how_it_ended(code: int, ending: bool) -> str:
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return f"was killed by {name}"
-    if code == 0:
-        return ("exited with code 0 before it was told to stop (os._exit or sys.exit in a job?)"
-                if not ending else "ended before finishing its tasks")
-    return f"exited with code {code}"
-
-
-def _process_stats(processes: list[BaseProcess]) -> Iterable[ProcessStats]:
-    roles = [("main", os.getpid())] + [(p.name or "", p.pid or 0) for p in processes]
-    for role, pid in roles:
-        try:
-            proc = psutil.Process(pid)
-            with proc.oneshot():
-                times = proc.cpu_times()
-                rss = proc.memory_info().rss
-            yield ProcessStats(role, pid, times.user + times.system, rss, True)
-        except psutil.Error:
-            yield ProcessStats(role, pid, 0.0, 0, False)
-
-
-def _stop_processes(processes: list[BaseProcess], conns: list[Connection]) -> None:
-    """Stop the children now: SIGTERM, a grace period, SIGKILL. Safe to call twice."""
-    if processes and processes[0]._parent_pid != os.getpid():  # type: ignore[attr-defined]
-        return  # a forked copy of the main process does not own these children
-    for conn in conns:
-        conn.close()
-    alive = [p for p in processes if p.pid is not None and p.exitcode is None]
-    for process in alive:
-        process.terminate()
-    deadline = time.monotonic() + _TERMINATE_GRACE_S
-    for process in alive:
-        process.join(max(0.0, deadline - time.monotonic()))
-        if process.exitcode is None:
-            process.kill()
-            process.join()
 
 
 @atexit.register
