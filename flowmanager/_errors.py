@@ -31,7 +31,7 @@ def format_violation(violation: Violation, *, got: str | None = None) -> str:
     rule = RULES[violation.code]
     lines = [
         f"{violation.code} {rule.name}: {violation.message}",
-        f"  expected: {_EXPECTED[violation.code]}",
+        f"  expected: {rule.expected}",
     ]
     if got or violation.culprit:
         lines.append(f"  got:      {got or violation.culprit}")
@@ -40,12 +40,6 @@ def format_violation(violation: Violation, *, got: str | None = None) -> str:
     return "\n".join(lines)
 
 
-_EXPECTED = {
-    "FMP001": "one FlowManagerMP per process, created once and reused",
-    "FMP101": "a result processor defined with def at module level",
-    "FMP102": "a result processor defined at module level, where a child process can import it",
-    "FMP103": "a result processor whose captured state can be pickled",
-}
 
 
 class FlowManagerError(Exception):

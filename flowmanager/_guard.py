@@ -11,11 +11,16 @@ process and never calls the processor.
   only inside the ``if __name__ == "__main__":`` block (see :mod:`._guard_main`).
 - FMP103: a captured value cannot be pickled (see :mod:`._guard_capture` for the order and
   :mod:`._guard_pickle` for the verdict).
+- FMP104: all of that passes, yet the standard pickle cannot send the processor itself,
+  because its module and name do not lead back to it.
 """
 
 from __future__ import annotations
 
+import functools
 import reprlib
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -78,8 +83,12 @@ def describe_processor(fn: Callable[..., object]) -> ProcessorInfo:
         seen.append(record)
         if first is None and _problem(capture) is not None:
             first = record
+    enclosing = _enclosing(anatomy)
+    explained = first is not None or enclosing is not None or anatomy.name == "<lambda>"
+    unimportable = None if explained else _unimportable(fn)
     return ProcessorInfo(name=anatomy.name, is_lambda=anatomy.name == "<lambda>",
-                         enclosing=_enclosing(anatomy), unpicklable=first, captured=tuple(seen))
+                         enclosing=enclosing, unpicklable=first, captured=tuple(seen),
+                         unimportable=None if unimportable is None else unimportable[0])
 
 
 def _check(fn: object, serial_processing: bool, role: str) -> _Finding | None:
@@ -108,7 +117,47 @@ def _check(fn: object, serial_processing: bool, role: str) -> _Finding | None:
         )
         assert violation is not None  # an unpicklable capture is FMP103, always
         return _Finding(violation, f"{capture.reach} ({record.type})", problem.error)
+    unimportable = _unimportable(fn)
+    if unimportable is not None:
+        where, error = unimportable
+        violation = judge_processor(ProcessorInfo(name=anatomy.name, unimportable=where),
+                                    serial_processing=False)
+        assert violation is not None  # an unimportable processor is FMP104, always
+        return _Finding(violation, _describe(anatomy), error)
     return None
+
+
+def _unimportable(fn: object) -> tuple[str, Exception | None] | None:
+    """Why the standard pickle cannot send ``fn`` itself when its parts all pickle: the
+    lookup by module and name that the result process would do fails or finds another object.
+    Costs one pickling of the processor into the byte-budget sink (about a microsecond)."""
+    problem = pickling_problem(fn, by_value=False)
+    if problem is None:
+        return None
+    target = fn
+    while isinstance(target, functools.partial):
+        target = target.func
+    if isinstance(target, types.MethodType):  # pickled as getattr(instance, name)
+        target = type(target.__self__)
+    elif not isinstance(target, (types.FunctionType, types.BuiltinFunctionType, type)):
+        target = type(target)  # a callable instance: its class is looked up by name
+    module = getattr(target, "__module__", None)
+    qualname = getattr(target, "__qualname__", None)
+    if isinstance(module, str) and isinstance(qualname, str):
+        loaded = sys.modules.get(module)
+        if loaded is None:
+            return f"its module {module!r} is not imported under that name", problem.error
+        found: object = loaded
+        for part in qualname.split("."):
+            found = getattr(found, part, _MISSING)
+            if found is _MISSING:
+                return f"{module}.{qualname} does not exist", problem.error
+        if found is not target:
+            return f"{module}.{qualname} is another object now", problem.error
+    return f"{type(problem.error).__name__}: {problem.error}", problem.error
+
+
+_MISSING = object()
 
 
 def _problem(capture: Capture) -> Unpicklable | None:

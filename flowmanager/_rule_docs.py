@@ -16,7 +16,10 @@ from .rules import DOCS_DIR, RULES, Example, Rule
 
 __all__ = ["expected_pages", "main", "render_index", "render_rule"]
 
-_GENERATED = "<!-- Generated from flowmanager/rules.py by `python -m flowmanager._rule_docs`; do not edit. -->"
+_GENERATED = (
+    "<!-- Generated from flowmanager/rules.py by `python -m flowmanager._rule_docs`; "
+    "do not edit. -->"
+)
 
 
 def _examples(examples: Sequence[Example]) -> list[str]:
@@ -24,6 +27,20 @@ def _examples(examples: Sequence[Example]) -> list[str]:
     for ex in examples:
         out += [f"**{ex.title}**", "", "```python", ex.code.rstrip("\n"), "```", ""]
     return out
+
+
+def _lint_block(rule: Rule) -> list[str]:
+    if not rule.linted:
+        return ["The linter does not report this rule (see Known problems).", ""]
+    lint = rule.format(**rule.sample)
+    return [
+        "The linter (`flake8 --select=FMP` or `flowmanager-lint`):",
+        "",
+        "```text",
+        f"app.py:12:31: {lint.lint_text}",
+        "```",
+        "",
+    ]
 
 
 def render_rule(rule: Rule) -> str:
@@ -57,12 +74,7 @@ def render_rule(rule: Rule) -> str:
         "",
         "## What you see",
         "",
-        "The linter (`flake8 --select=FMP` or `flowmanager-lint`):",
-        "",
-        "```text",
-        f"app.py:12:31: {lint.lint_text}",
-        "```",
-        "",
+        *_lint_block(rule),
         f"The runtime, before any process starts (`flowmanager.{rule.error}`):",
         "",
         "```text",

@@ -20,6 +20,7 @@ from types import MappingProxyType
 
 __all__ = [
     "DOCS_DIR",
+    "MAIN_BLOCK",
     "RULES",
     "UNPICKLABLE_FACTORIES",
     "UNPICKLABLE_NAME_PARTS",
@@ -29,7 +30,6 @@ __all__ = [
     "ProcessorInfo",
     "Rule",
     "Violation",
-    "MAIN_BLOCK",
     "captured_path",
     "get_rule",
     "inside_function",
@@ -45,6 +45,7 @@ FMP001 = "FMP001"
 FMP101 = "FMP101"
 FMP102 = "FMP102"
 FMP103 = "FMP103"
+FMP104 = "FMP104"
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,10 @@ class Rule:
     good: tuple[Example, ...]
     #: Fields that read differently at run time (a type instead of a factory).
     runtime_sample: Mapping[str, str] = field(default_factory=dict)
+    #: What the runtime error says was expected instead.
+    expected: str = ""
+    #: False for a rule only the runtime can check (it needs the live objects).
+    linted: bool = True
 
     @property
     def doc_path(self) -> str:
@@ -156,7 +161,8 @@ class ProcessorInfo:
     ``enclosing`` is set when the processor is defined where a child process
     cannot find it: inside a function (``'main()'``) or only inside the
     ``if __name__ == "__main__":`` block. ``unpicklable`` is the first
-    captured value that cannot be pickled, if any.
+    captured value that cannot be pickled, if any. ``unimportable`` says why
+    pickle could not find the processor by name when nothing above explains it.
     """
 
     name: str
@@ -164,10 +170,12 @@ class ProcessorInfo:
     enclosing: str | None = None
     unpicklable: Captured | None = None
     captured: tuple[Captured, ...] = field(default=())
+    #: Why pickle cannot find the processor by its module and name (runtime only).
+    unimportable: str | None = None
 
 
 def judge_processor(info: ProcessorInfo, serial_processing: bool | None) -> Violation | None:
-    """The one judgement: at most one violation, the first of FMP101, FMP102, FMP103.
+    """The one judgement: at most one violation, the first of FMP101, FMP102, FMP103, FMP104.
 
     ``serial_processing`` is ``None`` when it is unknown (a linter that sees a
     variable); then nothing is reported.
@@ -184,6 +192,8 @@ def judge_processor(info: ProcessorInfo, serial_processing: bool | None) -> Viol
         return get_rule(FMP103).format(
             name=quoted, culprit=cap.path, type=cap.type, root=f"'{cap.root}'"
         )
+    if info.unimportable is not None:
+        return get_rule(FMP104).format(name=quoted, where=info.unimportable)
     return None
 
 
@@ -394,6 +404,7 @@ _RULES: tuple[Rule, ...] = (
             "refuses two instances that are open at the same time. The linter checks one "
             "scope at a time: two constructions in different functions are not reported."
         ),
+        expected="one FlowManagerMP per process, created once and reused",
         error="MultipleInstancesError",
         sample={"where": "on the same path as the one at line 10"},
         runtime_sample={"where": "while the one created at app.py:10 is still open (pid 4242)"},
@@ -496,6 +507,7 @@ manager.close_processes()
             "The linter follows a lambda through a name bound to it in the same file; a "
             "lambda that reaches the call through a function call or an import is not seen."
         ),
+        expected="a result processor defined with def at module level",
         error="UnpicklableResultProcessorError",
         sample={"name": "'<lambda>'"},
         bad=(
@@ -560,6 +572,7 @@ manager.close_processes()
             "A decorator defined in another module that returns an inner function without "
             "`functools.wraps` is not seen by the linter; the runtime guard reports it."
         ),
+        expected="a result processor defined at module level, where a child process can import it",
         error="UnpicklableResultProcessorError",
         sample={"name": "'save'", "where": "'main()'"},
         bad=(
@@ -708,6 +721,7 @@ manager.close_processes()
             "modules. The runtime guard pickles every captured value, so it also finds what "
             "the linter cannot see."
         ),
+        expected="a result processor whose captured state can be pickled",
         error="UnpicklableResultProcessorError",
         sample={
             "name": "'process_result'",
@@ -860,6 +874,72 @@ def save(prefix, result):
 
 
 manager = FlowManagerMP(double, functools.partial(save, "got"))
+manager.submit_task([1, 2, 3])
+manager.close_processes()
+'''),
+        ),
+    ),
+    Rule(
+        code=FMP104,
+        name="unimportable-result-processor",
+        summary=(
+            "Finds, at run time, a result processor that pickle cannot find by its module and "
+            "name for a reason the other rules do not cover: its name was bound again to "
+            "something else, or its module cannot be imported under that name."
+        ),
+        message=(
+            "result processor {name} cannot be found by its name: {where}; pickle sends a "
+            "function as its module and name, so the result process would not get it"
+        ),
+        fix=(
+            "pass a function defined once, at module level, under its own name, or pass "
+            "serial_processing=True"
+        ),
+        why=(
+            "The result process receives the result processor as a module and a name and "
+            "looks it up there. When that name now means another object, or the module was "
+            "loaded in a way that does not register it under its name, the lookup fails or "
+            "finds the wrong function, and no result is processed."
+        ),
+        use_instead=(
+            "Define the result processor once, at module level of a module that is imported "
+            "normally, and pass that function. Or pass `serial_processing=True`."
+        ),
+        known_problems=(
+            "Only the runtime checks this rule: which object a name holds when the result "
+            "processor is pickled, and how its module was loaded, are facts of the running "
+            "program, so the linter does not report it."
+        ),
+        expected="a result processor that its module and name lead back to",
+        error="UnpicklableResultProcessorError",
+        sample={"name": "'save'", "where": "__main__.save is another object now"},
+        linted=False,
+        bad=(
+            _ex("The name was bound again to another function", _JOB + '''
+
+def save(result):
+    print(result)
+
+
+handler = save
+
+
+def save(result):
+    print("saved", result)
+
+
+manager = FlowManagerMP(double, handler)
+''', runtime_codes=(FMP104,)),
+        ),
+        good=(
+            _ex("One function under one name", _JOB + '''
+
+def save(result):
+    print("saved", result)
+
+
+handler = save
+manager = FlowManagerMP(double, handler)
 manager.submit_task([1, 2, 3])
 manager.close_processes()
 '''),

@@ -294,8 +294,9 @@ def test_describe_processor_builds_the_shared_record() -> None:
 # -- cost: the byte budget ------------------------------------------------------------
 
 
-def test_a_huge_picklable_global_is_cheap() -> None:
+def test_a_huge_picklable_global_is_cheap(monkeypatch: pytest.MonkeyPatch) -> None:
     module = types.ModuleType("huge_globals")
+    monkeypatch.setitem(sys.modules, "huge_globals", module)  # importable, as a real module is
     exec(  # a module of its own, so the 200 MB value leaves with the test
         "BLOB = bytes(200 * 1024 * 1024)\nROWS = list(range(2_000_000))\n"
         "def process(result):\n    return len(BLOB) + len(ROWS) + result\n"

@@ -14,6 +14,7 @@ def test_the_codes_and_names_are_fixed() -> None:
         "FMP101": "lambda-result-processor",
         "FMP102": "nested-result-processor",
         "FMP103": "unpicklable-captured-state",
+        "FMP104": "unimportable-result-processor",
     }
 
 
@@ -36,7 +37,8 @@ CAPTURED = Captured("save.__closure__['lock']", "_thread.lock", "lock")
         (ProcessorInfo("<lambda>", is_lambda=True, enclosing="'main()'", unpicklable=CAPTURED),
          "FMP101"),
         (ProcessorInfo("save", enclosing="'main()'", unpicklable=CAPTURED), "FMP102"),
-        (ProcessorInfo("save", unpicklable=CAPTURED), "FMP103"),
+        (ProcessorInfo("save", unpicklable=CAPTURED, unimportable="x"), "FMP103"),
+        (ProcessorInfo("save", unimportable="__main__.save is another object now"), "FMP104"),
     ],
 )
 def test_precedence_is_101_then_102_then_103(info: ProcessorInfo, expected: str | None) -> None:
@@ -91,5 +93,6 @@ def test_the_table_holds_what_the_guidelines_name() -> None:
 
 
 def test_unknown_code_names_the_known_ones() -> None:
-    with pytest.raises(KeyError, match="no rule 'FMP999'; known: FMP001, FMP101, FMP102, FMP103"):
+    with pytest.raises(KeyError,
+                       match="no rule 'FMP999'; known: FMP001, FMP101, FMP102, FMP103, FMP104"):
         rules.get_rule("FMP999")
