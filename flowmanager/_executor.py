@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NoReturn
 
 import cloudpickle
 
@@ -120,6 +120,17 @@ def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, batch: list[Any] | b
     the loop) and then tells the loop how many tasks left (``sent``). It sends once per
     batch, or every ``_PARTIAL_S`` so that a slow job does not hold back its batch-mates.
     """
+    try:
+        _run_sync_tasks(fn, fq_name, batch, index, send, sent)
+    except Exception:
+        raise
+    except BaseException as exc:  # SystemExit in a job: at once, before another batch runs
+        _exit_for(exc)
+
+
+def _run_sync_tasks(fn: Callable[[Any], Any], fq_name: str, batch: list[Any] | bytes,
+                    index: int, send: Callable[[bytes], None], sent: Callable[[int], None]
+                    ) -> None:
     tasks = unpack_tasks(batch) if isinstance(batch, bytes) else batch
     results: list[Any] = []
     failures: list[JobFailure] = []
@@ -147,6 +158,22 @@ def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, batch: list[Any] | b
         count = len(results)
         send(encode(index, tasks[first:], results, failures, fq_name))
         sent(count)
+
+
+def _sync_batch_ended(future: asyncio.Future[None]) -> None:
+    """A sync batch raised past its per-task handling (``sys.exit()`` in a job)."""
+    exc = future.exception()
+    if exc is not None:
+        _exit_for(exc)
+
+
+def _exit_for(exc: BaseException) -> NoReturn:
+    """End the executor now, as ``SystemExit`` in an async job ends it: the batch's tasks can
+    no longer be accounted for; the main process reports the exit and the lost tasks."""
+    code = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 1
+    traceback.print_exception(type(exc), exc, exc.__traceback__)
+    sys.stderr.flush()
+    os._exit(code)
 
 
 class _Executor:
@@ -201,8 +228,9 @@ class _Executor:
         assert self.loop is not None
         if not is_async and self.threads == 1:
             # The worker thread unpickles too: the loop only reads the pipe.
-            self.loop.run_in_executor(self.pool, _run_sync_batch, fn, fq_name, data,
-                                      self.index, self.out.send_now, self._sent_threadsafe)
+            self.loop.run_in_executor(
+                self.pool, _run_sync_batch, fn, fq_name, data, self.index, self.out.send_now,
+                self._sent_threadsafe).add_done_callback(_sync_batch_ended)
             return
         tasks = unpack_tasks(data)
         if is_async:
@@ -214,8 +242,9 @@ class _Executor:
             size = max(1, math.ceil(len(tasks) / self.threads))
             for start in range(0, len(tasks), size):
                 part = tasks[start:start + size]
-                self.loop.run_in_executor(self.pool, _run_sync_batch, fn, fq_name, part,
-                                          self.index, self.out.send_now, self._sent_threadsafe)
+                self.loop.run_in_executor(
+                    self.pool, _run_sync_batch, fn, fq_name, part, self.index,
+                    self.out.send_now, self._sent_threadsafe).add_done_callback(_sync_batch_ended)
 
     def _watch_parent(self) -> None:
         # A blocking select wakes once a second to notice a main process that was killed

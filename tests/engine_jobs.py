@@ -12,6 +12,7 @@ import ctypes
 import faulthandler
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -63,6 +64,8 @@ def die(task: str) -> str:
         os._exit(3)
     if task == "exit0":
         os._exit(0)
+    if task == "sys.exit":
+        sys.exit(4)
     if task == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     if task == "segfault":

@@ -157,6 +157,7 @@ CRASH_FIX = (
 @pytest.mark.parametrize(("task", "how"), [
     ("exit", "exited with code 3"),
     ("exit0", "exited with code 0 before it was told to stop (os._exit or sys.exit in a job?)"),
+    ("sys.exit", "exited with code 4"),
     ("kill", "was killed by SIGKILL"),
     ("segfault", "was killed by SIGSEGV"),
 ])
