@@ -32,6 +32,8 @@ from ._prefilter import mentions_flowmanager, short_names
 if TYPE_CHECKING:
     import libcst as cst
 
+    from ._index import SourceIndex
+
 __all__ = ["TOO_NESTED", "lint_source"]
 
 #: The message of the LintSyntaxError raised when a file is nested too deeply to analyse.
@@ -54,17 +56,17 @@ def lint_source(source: str, config: LintConfig = DEFAULT_CONFIG) -> list[Findin
     if not mentions_flowmanager(source, config):
         return []
     source = source.removeprefix("\ufeff")
-    _check_syntax(source)
+    tree = _check_syntax(source)
     try:
-        return _analyse(source, config)
+        return _analyse(source, tree, config)
     except RecursionError:
         raise LintSyntaxError(TOO_NESTED, 1, 0) from None
 
 
-def _check_syntax(source: str) -> None:
-    """CPython's verdict, with its message and location."""
+def _check_syntax(source: str) -> ast.Module:
+    """CPython's verdict, with its message and location; the tree when it parses."""
     try:
-        ast.parse(source)
+        return ast.parse(source)
     except SyntaxError as error:
         line = error.lineno or 1
         col = max((error.offset or 1) - 1, 0)
@@ -100,7 +102,26 @@ def _parse(source: str) -> cst.Module:
         raise LintSyntaxError(f"libcst cannot parse this file: {error}", 1, 0) from None
 
 
-def _analyse(source: str, config: LintConfig) -> list[Finding]:
+def _ast_positions(
+    source: str, tree: ast.Module, index: SourceIndex, nodes: list[cst.CSTNode]
+) -> dict[cst.CSTNode, tuple[int, int]] | None:
+    """The starts of ``nodes`` from the ``ast`` tree, or None when it cannot give them."""
+    from ._positions import AstLocator
+
+    locator = AstLocator.create(source, tree, index)
+    if locator is None:
+        return None
+    try:
+        return {node: locator(node) for node in nodes}
+    except (LookupError, AssertionError):
+        return None
+
+
+def _analyse(
+    source: str, tree: ast.Module, config: LintConfig, *, ast_positions: bool = True
+) -> list[Finding]:
+    """Everything after the syntax gate. ``ast_positions=False`` takes every position
+    from libcst's PositionProvider (the tests compare both ways)."""
     from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
 
     from ._calls import recognise
@@ -137,11 +158,17 @@ def _analyse(source: str, config: LintConfig) -> list[Finding]:
     if not reports and not conflicts:
         return []
 
-    positions = wrapper.resolve(PositionProvider)
-
-    def start(node: cst.CSTNode) -> tuple[int, int]:
-        where = positions[node].start
-        return where.line, where.column
+    nodes = [node for node, _ in reports] + [c.call for c in conflicts] + [
+        c.other for c in conflicts
+    ]
+    located = _ast_positions(source, tree, index, nodes) if ast_positions else None
+    if located is None:  # the trees disagree: pay for libcst's own positions
+        positions = wrapper.resolve(PositionProvider)
+        located = {}
+        for node in nodes:
+            code_range = positions[node]
+            located[node] = (code_range.start.line, code_range.start.column)
+    start = located.__getitem__
 
     for conflict in conflicts:
         line = start(conflict.other)[0]

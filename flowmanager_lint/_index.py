@@ -12,7 +12,19 @@ from collections import defaultdict
 
 import libcst as cst
 
-__all__ = ["SelfAssign", "SourceIndex"]
+__all__ = ["LOCATED_KINDS", "SelfAssign", "SourceIndex"]
+
+#: Node types whose source-order ordinal the index records, so that the engine can
+#: take their positions from the ``ast`` tree it already has (see ``_positions``).
+LOCATED_KINDS: dict[type[cst.CSTNode], str] = {
+    cst.Call: "Call",
+    cst.For: "For",
+    cst.While: "While",
+    cst.ListComp: "ListComp",
+    cst.SetComp: "SetComp",
+    cst.DictComp: "DictComp",
+    cst.GeneratorExp: "GeneratorExp",
+}
 
 #: A ``<obj>.<attr> = <value>`` statement inside a function: (function, obj, attr, value).
 SelfAssign = tuple[cst.FunctionDef, str, str, cst.BaseExpression]
@@ -48,6 +60,9 @@ class SourceIndex(cst.CSTVisitor):
         #: Local names an import binds to a configured name (``as FM``).
         self.aliases: set[str] = set()
         self.self_assigns: list[SelfAssign] = []
+        #: Source-order ordinal of each node of a ``LOCATED_KINDS`` type among its kind.
+        self.ordinals: dict[cst.CSTNode, int] = {}
+        self.kind_counts: dict[str, int] = dict.fromkeys(LOCATED_KINDS.values(), 0)
         self._stack: list[cst.CSTNode] = []
         self._functions: list[cst.FunctionDef] = []
 
@@ -64,6 +79,10 @@ class SourceIndex(cst.CSTVisitor):
         self.order[node] = len(self.order)
         stack.append(node)
         kind = type(node)
+        located = LOCATED_KINDS.get(kind)
+        if located is not None:
+            self.ordinals[node] = self.kind_counts[located]
+            self.kind_counts[located] += 1
         if kind is cst.Call:
             assert isinstance(node, cst.Call)
             name = _last_name(node.func)

@@ -3,9 +3,11 @@ positions, configuration, the prefilter, and input that must not break it."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +20,9 @@ from flowmanager_lint import (
     lint_source,
     mentions_flowmanager,
 )
-from flowmanager_lint._engine import TOO_NESTED
+from flowmanager_lint._engine import TOO_NESTED, _analyse
+
+FIXTURES = Path(__file__).parent / "lint_fixtures"
 
 EXAMPLES = [
     pytest.param(example, id=f"{code}-{kind}-{example.title}")
@@ -317,3 +321,21 @@ def test_huge_file_is_linted() -> None:
     [finding] = lint(body)
     assert finding.code == "FMP101"
     assert finding.line == line_of(body, "manager =")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        *(p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*.py"))),
+        *(example.code for rule in rules.RULES.values() for example in rule.bad),
+        HEADER + 'x = "été"; m = [f()() for _ in g(h())]; FlowManagerMP(double, lambda r: r)\n',
+        HEADER + "@deco(FlowManagerMP(double))\ndef f(a=FlowManagerMP(double, lambda r: r)): pass\n",
+    ],
+)
+def test_ast_positions_match_libcst_positions(source: str) -> None:
+    """The engine maps reported nodes to the ``ast`` tree's positions; libcst's
+    PositionProvider must agree on every one of them."""
+    tree = ast.parse(source)
+    assert _analyse(source, tree, DEFAULT_CONFIG) == _analyse(
+        source, tree, DEFAULT_CONFIG, ast_positions=False
+    )
