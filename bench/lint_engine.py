@@ -75,7 +75,7 @@ def process_{n}_{i}(result):
         db.close()
 '''
 
-_FOOTER = '''
+_FOOTER = """
 
 def locked_{n}(result):
     with LOCK:
@@ -94,7 +94,7 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
 def generate(root: Path, files: int, units: int = 12) -> list[Path]:

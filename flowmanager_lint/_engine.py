@@ -158,9 +158,9 @@ def _analyse(
     if not reports and not conflicts:
         return []
 
-    nodes = [node for node, _ in reports] + [c.call for c in conflicts] + [
-        c.other for c in conflicts
-    ]
+    nodes = (
+        [node for node, _ in reports] + [c.call for c in conflicts] + [c.other for c in conflicts]
+    )
     located = _ast_positions(source, tree, index, nodes) if ast_positions else None
     if located is None:  # the trees disagree: pay for libcst's own positions
         positions = wrapper.resolve(PositionProvider)

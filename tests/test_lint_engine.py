@@ -329,7 +329,8 @@ def test_huge_file_is_linted() -> None:
         *(p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*.py"))),
         *(example.code for rule in rules.RULES.values() for example in rule.bad),
         HEADER + 'x = "été"; m = [f()() for _ in g(h())]; FlowManagerMP(double, lambda r: r)\n',
-        HEADER + "@deco(FlowManagerMP(double))\ndef f(a=FlowManagerMP(double, lambda r: r)): pass\n",
+        HEADER
+        + "@deco(FlowManagerMP(double))\ndef f(a=FlowManagerMP(double, lambda r: r)): pass\n",
     ],
 )
 def test_ast_positions_match_libcst_positions(source: str) -> None:
