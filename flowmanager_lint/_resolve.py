@@ -65,13 +65,15 @@ class Resolver:
         return sorted(found, key=self._assignment_order)
 
     def binding(self, name: cst.Name) -> BaseAssignment | None:
-        """The assignment ``name`` most likely refers to: the last one before the use,
-        or, when none comes before (a function that runs later), the last one."""
+        """The assignment ``name`` most likely refers to. In the scope that binds it, the
+        last one before the use; from a function reading an outer name, the last one of
+        all (the function runs after the module has finished binding its names)."""
         found = self.bindings(name)
         if not found:
             return None
+        use_scope = self.scopes.get(name)
         use = self.index.order.get(name, 0)
-        before = [a for a in found if self._assignment_order(a) < use]
+        before = [a for a in found if a.scope is use_scope and self._assignment_order(a) < use]
         return (before or found)[-1]
 
     def _assignment_order(self, assignment: BaseAssignment) -> int:

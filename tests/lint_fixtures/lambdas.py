@@ -57,3 +57,22 @@ def from_a_parameter(callback):
 
 def from_a_call():
     FlowManagerMP(double, make_callback())
+
+
+late = lambda result: None
+
+
+def reads_a_global_rebound_later():
+    # By the time this function runs, the module has rebound ``late`` to a def.
+    FlowManagerMP(double, late)
+
+
+late = show_def
+early = show_def
+
+
+def reads_a_global_rebound_to_a_lambda_later():
+    FlowManagerMP(double, early)  # expect: FMP101
+
+
+early = lambda result: None
