@@ -1,22 +1,26 @@
 """The engine: one source text in, the FlowManagerMP findings out.
 
-The stages, each cheap enough for CI on large trees:
+The stages, each skipped when the one before finds nothing to do:
 
 1. a plain substring test for the configured names (no import, no parse);
 2. ``ast.parse`` (C, fast) as the syntax gate: CPython's own verdict and message
    for a file that does not parse, and its recursion guard for absurdly nested
-   input, which would otherwise reach libcst's native parser;
-3. ``libcst.parse_module`` and one walk that indexes parents, source order and the
-   calls spelled with a FlowManagerMP name;
-4. only when such a call exists, libcst's scope metadata (qualified names come
-   from it) to tell which calls are FlowManagerMP and what their arguments are;
-5. only when there is something to report, positions.
+   input, which would otherwise reach libcst's native parser (it can crash);
+3. ``libcst.parse_module`` and one walk (``_index``) that records parents, source
+   order and the calls spelled with a FlowManagerMP name;
+4. libcst's ScopeProvider (qualified names come from its scopes) to tell which of
+   those calls are FlowManagerMP (``_calls``), what their result processors are
+   (``_processor``, ``_captured``), and which constructions share a path (``_paths``);
+5. positions of what is reported, taken from the ``ast`` tree of stage 2
+   (``_positions``), with libcst's PositionProvider as the fallback.
 
-The checked code is never imported or run. FlowManagerMP itself owns the
-processes: the caller's process submits tasks, an executor runs the jobs, and in
-parallel mode a result process receives every result and the result processor,
-pickled. That pickling is why FMP101/102/103 exist; FMP001 is about the
-executor and result processes a second instance would start.
+Why the rules exist, in processes: the caller's process owns the FlowManagerMP
+and submits tasks; an executor process runs the jobs; in parallel mode a result
+process receives every result and, pickled, the result processor (FMP101-103:
+what cannot make that trip). A second instance starts a second executor and
+result process that compete with the first for the same CPUs (FMP001).
+
+The checked code is never imported or run.
 """
 
 from __future__ import annotations
