@@ -162,11 +162,14 @@ class ProcessorBuilder:
             if any(self._is_wraps(d.decorator) for d in wrapper.decorators):
                 # functools.wraps copies __name__ and __qualname__: the result pickles by
                 # name like the original, and carries the wrapper's closure with it.
+                # The guard walks the wrapper's state, then the wrapped function's as
+                # ``save.__wrapped__``; the paths say the same here.
+                inner = tuple(_under_wrapped(c, info.name) for c in info.captured)
                 captured = (
                     *self.state.defaults(wrapper, info.name),
                     *self.state.closure(wrapper, info.name),
                     *self.state.globals_used(wrapper, info.name),
-                    *info.captured,
+                    *inner,
                 )
                 return _with_first(replace(info, captured=captured, unpicklable=None))
             name = wrapper.name.value
@@ -235,27 +238,19 @@ class ProcessorBuilder:
         for index, arg in enumerate(positional):
             found = unpicklable_type(arg.value, self.resolver)
             if found:
-                root = self._root(
-                    arg.value, params[index].name.value if index < len(params) else None
-                )
+                # The parameter it fills, as the runtime names it (it cannot see variables).
+                root = params[index].name.value if index < len(params) else f"args[{index}]"
                 path = rules.captured_path("partial-arg", name, index)
-                captured.append(Captured(path=path, type=found, root=root or path))
+                captured.append(Captured(path=path, type=found, root=root))
         for arg in keywords:
             found = unpicklable_type(arg.value, self.resolver)
             if found and arg.keyword is not None:
                 key = arg.keyword.value
                 path = rules.captured_path("partial-keyword", name, key)
-                captured.append(
-                    Captured(path=path, type=found, root=self._root(arg.value, key) or key)
-                )
+                captured.append(Captured(path=path, type=found, root=key))
         return _with_first(
             replace(wrapped, captured=(*captured, *wrapped.captured), unpicklable=None)
         )
-
-    @staticmethod
-    def _root(value: cst.BaseExpression, fallback: str | None) -> str | None:
-        """The name the fix should talk about: the variable passed, else the parameter."""
-        return value.value if isinstance(value, cst.Name) else fallback
 
     # -- instances and bound methods -----------------------------------------------------
 
@@ -311,12 +306,15 @@ class ProcessorBuilder:
         return _with_first(ProcessorInfo(name=name, enclosing=where, captured=tuple(captured)))
 
     def _instance(self, cls: cst.ClassDef, constructor: cst.Call | None) -> ProcessorInfo:
-        """A callable instance: the runtime names it by its class."""
+        """A callable instance: the runtime names it by its class, and reaches its state
+        through ``__call__`` (``Saver.__call__.__self__.lock``)."""
         name = cls.name.value
-        captured = list(self.state.instance_state(cls, name, constructor))
+        owner = f"{name}.__call__"
+        captured = list(self.state.instance_state(cls, owner, constructor))
         call = self.state.find_method(cls, "__call__")
         if call is not None:
-            captured.extend(self.state.globals_used(call, name))
+            captured.extend(self.state.defaults(call, owner))
+            captured.extend(self.state.globals_used(call, owner))
         return _with_first(
             ProcessorInfo(name=name, enclosing=self._enclosing(cls), captured=tuple(captured))
         )
@@ -325,3 +323,12 @@ class ProcessorBuilder:
 def _with_first(info: ProcessorInfo) -> ProcessorInfo:
     """Set ``unpicklable`` to the first captured value (all captured ones are unpicklable)."""
     return replace(info, unpicklable=info.captured[0] if info.captured else None)
+
+
+def _under_wrapped(captured: Captured, name: str) -> Captured:
+    """``save.__globals__['db']`` of a function ``functools.wraps`` wrapped is reached as
+    ``save.__wrapped__.__globals__['db']``."""
+    prefix = f"{name}."
+    if not captured.path.startswith(prefix):
+        return captured
+    return replace(captured, path=f"{name}.__wrapped__.{captured.path[len(prefix) :]}")

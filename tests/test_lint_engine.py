@@ -4,6 +4,7 @@ positions, configuration, the prefilter, and input that must not break it."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import textwrap
@@ -340,3 +341,110 @@ def test_ast_positions_match_libcst_positions(source: str) -> None:
     assert _analyse(source, tree, DEFAULT_CONFIG) == _analyse(
         source, tree, DEFAULT_CONFIG, ast_positions=False
     )
+
+
+# -- the same words as the runtime guard, beyond the catalog ------------------------------
+
+AGREEMENT_MODULE = """
+import functools
+import sqlite3
+import threading
+
+from flowmanager import FlowManagerMP
+
+db = sqlite3.connect(":memory:")
+LOCKS = [threading.Lock()]
+
+
+def double(task):
+    return task * 2
+
+
+def save(target, result, *, lock=None):
+    print(target, result)
+
+
+def uses_locks(result):
+    with LOCKS[0]:
+        print(result)
+
+
+def kept(func):
+    @functools.wraps(func)
+    def wrapper(result):
+        return func(result)
+
+    return wrapper
+
+
+@kept
+def wrapped_uses_db(result):
+    db.execute("SELECT 1")
+
+
+class CallableHolder:
+    def __init__(self):
+        self.lock = threading.Lock()
+
+    def __call__(self, result):
+        pass
+
+
+class Given:
+    def __init__(self, conn):
+        self.conn = conn
+
+    def process(self, result):
+        pass
+
+
+def with_kwdefault(result, *, conn=sqlite3.connect(":memory:")):
+    pass
+
+
+PROCESSOR = {expression}
+
+if __name__ == "__main__":
+    manager = FlowManagerMP(double, {expression})
+"""
+
+
+def _type_masked(text: str) -> str:
+    """The one field that differs by design: the linter names the factory
+    (``sqlite3.connect() result``), the runtime the type (``sqlite3.Connection``)."""
+    return re.sub(
+        r"\(([^()]|\(\))*\), which cannot be pickled", "(...), which cannot be pickled", text
+    )
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "functools.partial(save, db)",
+        'functools.partial(functools.partial(save, "x"), lock=threading.RLock())',
+        "uses_locks",
+        "wrapped_uses_db",
+        "CallableHolder()",
+        "Given(db).process",
+        "with_kwdefault",
+    ],
+)
+def test_engine_and_runtime_guard_say_the_same(
+    expression: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Import the module for real (the test does; the engine never does) and compare the
+    guard's violation on ``PROCESSOR`` with the engine's finding on the call."""
+    from flowmanager import check_result_processor
+
+    source = AGREEMENT_MODULE.format(expression=expression)
+    name = f"agreement_{abs(hash(expression))}"
+    (tmp_path / f"{name}.py").write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = __import__(name)
+    try:
+        violations = check_result_processor(module.PROCESSOR)
+    finally:
+        sys.modules.pop(name, None)
+    [finding] = lint_source(source)
+    assert [_type_masked(v.lint_text) for v in violations] == [_type_masked(finding.message)]
+    assert "(...), which cannot be pickled" in _type_masked(finding.message)
