@@ -171,6 +171,11 @@ class FlowManagerMP:
         try:
             self._start(ctx, workers or usable_cpus(), jobs_blob, processors_blob, threads)
         except BaseException:
+            # A start that failed half-way (fork refused, Ctrl-C) leaves no child behind.
+            if hasattr(self, "_finalizer"):
+                self._finalizer()
+            if self._progress is not None:
+                self._progress.close()
             unregister(self)
             raise
         self._state = "open"
