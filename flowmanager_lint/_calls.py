@@ -39,16 +39,23 @@ class ManagerCall:
     serial: bool | None
 
 
-def _names_manager(expr: cst.BaseExpression, names: frozenset[str], resolver: Resolver) -> bool:
+def _names_manager(
+    expr: cst.BaseExpression, names: frozenset[str], resolver: Resolver, depth: int = 0
+) -> bool:
     """Whether ``expr`` (a callee, or the value before ``.instance``) is FlowManagerMP."""
     # A name the file binds itself has a local qualified name: only imports count then.
     spelled = any(q.rsplit(".", 1)[-1] in names for q in resolver.qualified_names(expr))
     if spelled and (isinstance(expr, cst.Attribute) or _imported(expr, resolver)):
         return True
-    if isinstance(expr, cst.Name):
-        found = resolver.bindings(expr)
-        if not found:
-            return expr.value in names  # a bare, unbound FlowManagerMP
+    if not isinstance(expr, cst.Name):
+        return False
+    found = resolver.bindings(expr)
+    if not found:
+        return expr.value in names  # a bare, unbound FlowManagerMP
+    # ``Manager = FlowManagerMP``: follow a name assigned another name (not a class).
+    value = resolver.definition(expr)
+    if depth < 4 and isinstance(value, (cst.Name, cst.Attribute)):
+        return _names_manager(value, names, resolver, depth + 1)
     return False
 
 

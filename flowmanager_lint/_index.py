@@ -57,7 +57,8 @@ class SourceIndex(cst.CSTVisitor):
         self.order: dict[cst.CSTNode, int] = {}
         #: Calls by the last name of their callee (``FlowManagerMP``, ``FM``, ``instance``).
         self.calls_by_name: defaultdict[str, list[cst.Call]] = defaultdict(list)
-        #: Local names an import binds to a configured name (``as FM``).
+        #: Local names an import or an assignment binds to a configured name (``as FM``,
+        #: ``Manager = FlowManagerMP``).
         self.aliases: set[str] = set()
         self.self_assigns: list[SelfAssign] = []
         #: Source-order ordinal of each node of a ``LOCATED_KINDS`` type among its kind.
@@ -110,6 +111,14 @@ class SourceIndex(cst.CSTVisitor):
                 self.aliases.add(target.value)
 
     def _note_self_assign(self, node: cst.CSTNode) -> None:
+        value_name = _last_name(node.value) if isinstance(node, cst.Assign) else None
+        if isinstance(node, cst.Assign) and (
+            value_name in self.names or value_name in self.aliases
+        ):
+            # ``Manager = FlowManagerMP``: calls of ``Manager`` are candidates too.
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self.aliases.add(target.target.value)
         if not self._functions:
             return
         if isinstance(node, cst.Assign):

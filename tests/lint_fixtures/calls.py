@@ -54,3 +54,15 @@ def multi_line_call():
 def parameter_named_like_it(FlowManagerMP):
     # A parameter is a local binding, not the import: not recognised.
     FlowManagerMP(double, lambda r: r)
+
+
+Manager = FM
+Pool = flowmanager.FlowManagerMP
+
+
+def through_an_assigned_alias():
+    Manager(double, lambda r: r)  # expect: FMP101
+
+
+def through_an_assigned_attribute_alias():
+    Pool.instance(double, lambda r: r)  # expect: FMP101
