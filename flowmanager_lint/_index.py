@@ -116,9 +116,9 @@ class SourceIndex(cst.CSTVisitor):
             value_name in self.names or value_name in self.aliases
         ):
             # ``Manager = FlowManagerMP``: calls of ``Manager`` are candidates too.
-            for target in node.targets:
-                if isinstance(target.target, cst.Name):
-                    self.aliases.add(target.target.value)
+            for assigned in node.targets:
+                if isinstance(assigned.target, cst.Name):
+                    self.aliases.add(assigned.target.value)
         if not self._functions:
             return
         if isinstance(node, cst.Assign):
