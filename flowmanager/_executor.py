@@ -196,7 +196,9 @@ class _Executor:
         self.flush_scheduled = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.finished: asyncio.Future[None] | None = None
-        self.running: set[asyncio.Future[Any]] = set()
+        self.running: set[asyncio.Future[Any]] = set()  # host Tasks of async batches
+        # Tasks of single async jobs -> (task, job name); also what keeps them alive.
+        self.spawned: dict[asyncio.Future[Any], tuple[Any, str]] = {}
 
     async def run(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -268,16 +270,22 @@ class _Executor:
         except Exception as exc:
             self._deliver([task], [FAILED], [_failure(task, exc, fq_name)], fq_name)
             return
-        self._keep(running)
-        running.add_done_callback(functools.partial(self._task_done, task, fq_name))
+        # One dict entry and one bound-method callback per job: with 100,000 jobs waiting,
+        # every object and callback per job shows in the wall time.
+        self.spawned[running] = (task, fq_name)
+        running.add_done_callback(self._task_done)
 
-    def _task_done(self, task: Any, fq_name: str, running: asyncio.Future[Any]) -> None:
+    def _task_done(self, running: asyncio.Future[Any]) -> None:
+        task, fq_name = self.spawned.pop(running)
         if running.cancelled():
             exc: BaseException | None = asyncio.CancelledError("the job was cancelled")
         else:
             exc = running.exception()
         if exc is None:
-            self._deliver([task], [running.result()], [], fq_name)
+            self.out_tasks.append(task)
+            self.out_results.append(running.result())
+            self.out_fq.append(fq_name)
+            self._schedule_flush()
         else:
             self._deliver([task], [FAILED], [_failure(task, exc, fq_name)], fq_name)
 
