@@ -20,6 +20,7 @@ open ones.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -83,33 +84,73 @@ def _body(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
     return ()
 
 
-def _is_terminator(statement: cst.CSTNode, escapes: bool, raises: bool) -> bool:
-    """``return`` (and ``raise``, ``break``, ``continue`` when they leave the region)."""
-    smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else (statement,)
-    for small in smalls:
-        if isinstance(small, cst.Return):
-            return True
-        if (raises and isinstance(small, cst.Raise)) or (escapes and isinstance(small, _ESCAPES)):
-            return True
-    return False
+class _Blocks:
+    """Where each statement sits in its block, and where the block's ``return``,
+    ``raise`` and ``break``/``continue`` statements are: computed once per block, so
+    that many calls in one long block stay linear."""
+
+    def __init__(self) -> None:
+        self._cache: dict[cst.CSTNode, tuple[dict[cst.CSTNode, int], list[list[int]]]] = {}
+
+    def _info(self, block: cst.CSTNode) -> tuple[dict[cst.CSTNode, int], list[list[int]]]:
+        found = self._cache.get(block)
+        if found is None:
+            statements = _body(block)
+            stops: list[list[int]] = [[], [], []]  # return, raise, break/continue
+            for position, statement in enumerate(statements):
+                smalls = (
+                    statement.body
+                    if isinstance(statement, cst.SimpleStatementLine)
+                    else (statement,)
+                )
+                for small in smalls:
+                    if isinstance(small, cst.Return):
+                        stops[0].append(position)
+                    elif isinstance(small, cst.Raise):
+                        stops[1].append(position)
+                    elif isinstance(small, _ESCAPES):
+                        stops[2].append(position)
+            found = ({s: i for i, s in enumerate(statements)}, stops)
+            self._cache[block] = found
+        return found
+
+    def position(self, block: cst.CSTNode, statement: cst.CSTNode) -> int:
+        return self._info(block)[0][statement]
+
+    def stops_between(
+        self, block: cst.CSTNode, after: int, before: int, raises: bool, escapes: bool
+    ) -> bool:
+        """Whether a statement strictly between the two positions ends the path:
+        ``return`` always, ``raise`` and ``break``/``continue`` when they leave the region."""
+        stops = self._info(block)[1]
+        for kind, counts in enumerate((True, raises, escapes)):
+            if counts:
+                positions = stops[kind]
+                first = bisect.bisect_right(positions, after)
+                if first < len(positions) and positions[first] < before:
+                    return True
+        return False
 
 
-def _ends_before(chain: Sequence[cst.CSTNode], start: int, stop_child: cst.CSTNode | None) -> bool:
+def _ends_before(
+    blocks: _Blocks, chain: Sequence[cst.CSTNode], start: int, stop_child: cst.CSTNode | None
+) -> bool:
     """Whether the path through ``chain[start:]`` (deepest last) ends before control
-    leaves ``chain[start]``: a ``return``/``raise``/``break``/``continue`` follows the
-    call in some enclosing block. In ``chain[start]`` itself only statements before
+    leaves ``chain[start]``: the call sits in a ``return``/``raise``, or one follows it
+    in some enclosing block. In ``chain[start]`` itself only statements before
     ``stop_child`` count. A ``break``/``continue`` inside a loop that is itself inside
     the region, and a ``raise`` inside a ``try`` with handlers there, do not end it."""
     escapes = raises = True
     for depth in range(start, len(chain) - 1):
         node, child = chain[depth], chain[depth + 1]
-        statements = _body(node)
-        if statements:
-            position = list(statements).index(child)
-            end = len(statements)
+        if isinstance(node, _BLOCKS):
+            if isinstance(child, cst.Return) or (raises and isinstance(child, cst.Raise)):
+                return True  # ``return FlowManagerMP(...)``: nothing after it runs
+            position = blocks.position(node, child)
+            end = len(_body(node))
             if depth == start and stop_child is not None:
-                end = list(statements).index(stop_child)
-            if any(_is_terminator(s, escapes, raises) for s in statements[position + 1 : end]):
+                end = blocks.position(node, stop_child)
+            if blocks.stops_between(node, position, end, raises, escapes):
                 return True
         if isinstance(node, (cst.For, cst.While)) and child is node.body:
             escapes = False  # a break or continue below stays inside this loop
@@ -128,7 +169,7 @@ def _try_part(node: cst.Try | cst.TryStar, child: cst.CSTNode) -> str:
     return "handler"
 
 
-def _exclusive(first: _Placed, second: _Placed) -> bool:
+def _exclusive(blocks: _Blocks, first: _Placed, second: _Placed) -> bool:
     """Whether ``first`` (earlier in the source) and ``second`` can never both run."""
     a, b = first.chain, second.chain
     split = 0
@@ -150,28 +191,33 @@ def _exclusive(first: _Placed, second: _Placed) -> bool:
         if parts == {"body", "handler"} or parts == {"handler"} or parts == {"handler", "else"}:
             return True
     if _body(parent):
-        return _ends_before(a, split - 1, b_child)
-    return _ends_before(a, split, None)
+        return _ends_before(blocks, a, split - 1, b_child)
+    return _ends_before(blocks, a, split, None)
 
 
 def find_conflicts(calls: Sequence[ManagerCall], index: SourceIndex) -> list[Conflict]:
     """One conflict for each construction that makes a second instance."""
-    placed = [_place(c, index) for c in calls]
+    blocks = _Blocks()
+    by_scope: dict[cst.CSTNode, list[_Placed]] = {}
     conflicts: list[Conflict] = []
-    for position, later in enumerate(placed):
-        root = later.chain[0]
-        conflict: Conflict | None = None
-        for earlier in placed[:position]:
-            if earlier.chain[0] is not root:
-                continue
-            if earlier.call.kind is CallKind.ACCESSOR and later.call.kind is CallKind.ACCESSOR:
-                continue
-            if not _exclusive(earlier, later):
-                conflict = Conflict(later.call.node, earlier.call.node, "path")
-                break
-        if conflict is None and later.loop is not None and later.call.kind is CallKind.CONSTRUCT:
-            kind = "comprehension" if isinstance(later.loop, _COMPREHENSIONS) else "loop"
-            conflict = Conflict(later.call.node, later.loop, kind)
+    for call in calls:  # in source order
+        later = _place(call, index)
+        earlier_ones = by_scope.setdefault(later.chain[0], [])
+        conflict = _conflict(blocks, later, earlier_ones)
         if conflict is not None:
             conflicts.append(conflict)
+        earlier_ones.append(later)
     return conflicts
+
+
+def _conflict(blocks: _Blocks, later: _Placed, earlier_ones: Sequence[_Placed]) -> Conflict | None:
+    """The first earlier call of the same scope on ``later``'s path, else its loop."""
+    for earlier in earlier_ones:
+        if earlier.call.kind is CallKind.ACCESSOR and later.call.kind is CallKind.ACCESSOR:
+            continue
+        if not _exclusive(blocks, earlier, later):
+            return Conflict(later.call.node, earlier.call.node, "path")
+    if later.loop is not None and later.call.kind is CallKind.CONSTRUCT:
+        kind = "comprehension" if isinstance(later.loop, _COMPREHENSIONS) else "loop"
+        return Conflict(later.call.node, later.loop, kind)
+    return None

@@ -48,20 +48,29 @@ class Resolver:
         self.index = index
         self.scopes = scopes
         self.config = config
+        self._referents: dict[cst.CSTNode, set[BaseAssignment]] = {}
+        self._indexed: set[tuple[int, str]] = set()
 
     # -- bindings ----------------------------------------------------------------------
 
     def bindings(self, name: cst.Name) -> list[BaseAssignment]:
         """Every assignment ``name`` may refer to, in source order."""
-        scope = self.scopes.get(name)
-        if scope is None:
-            return []
-        found: set[BaseAssignment] = set()
-        for access in scope.accesses[name]:
-            if access.node is name:
-                found.update(access.referents)
-        if not found:
-            found.update(scope[name.value])
+        found = self._referents.get(name)
+        if found is None:
+            scope = self.scopes.get(name)
+            if scope is None:
+                return []
+            key = (id(scope), name.value)
+            if key not in self._indexed:
+                # Index every access of this name in this scope at once: asking one by
+                # one would be quadratic in a file that uses a name thousands of times.
+                self._indexed.add(key)
+                for access in scope.accesses[name]:
+                    self._referents.setdefault(access.node, set()).update(access.referents)
+            found = self._referents.get(name)
+            if not found:
+                found = set(scope[name.value])
+                self._referents[name] = found
         return sorted(found, key=self._assignment_order)
 
     def binding(self, name: cst.Name) -> BaseAssignment | None:

@@ -211,3 +211,17 @@ def break_inside_an_inner_loop(batches):
         FlowManagerMP(double, show)  # expect: FMP001
         break
     FlowManagerMP(double, show)  # expect: FMP001
+
+
+def returned_from_branches(kind):
+    if kind == "a":
+        return FlowManagerMP(double, show)
+    if kind == "b":
+        return FlowManagerMP(double, show)
+    raise ValueError(kind)
+
+
+def raised_with_a_construction_in_it():
+    if sys.argv:
+        raise RuntimeError(FlowManagerMP(double, show))
+    FlowManagerMP(double, show)
