@@ -77,7 +77,7 @@ from ._jobs import (
     ship_processors,
 )
 from ._processes import ProcessStats, Stats, how_it_ended, process_stats, stop_processes
-from ._progress import Progress, make_progress
+from ._progress import Progress, make_progress, require_tqdm
 from ._registry import creation_site, live_instance, register, unregister
 from ._results import process_batch, result_main
 from ._wire import DONE, END_OF_INPUT, EOF, logger, pack_tasks, widen
@@ -144,7 +144,9 @@ class FlowManagerMP:
         jobs_blob = ship_jobs(self._jobs)
         processors_blob = None if serial_processing else ship_processors(on_complete, on_error)
         ctx = multiprocessing.get_context(start_method or self._default_start_method)
-        self._progress: Progress | None = make_progress(progress)
+        if progress:
+            require_tqdm()  # before any process starts; the bar itself comes after them
+        self._progress: Progress | None = None
         register(self, site, got=f"a new FlowManagerMP at {site}")
         self.site = site
         self.serial_processing = serial_processing
@@ -178,6 +180,7 @@ class FlowManagerMP:
                 self._progress.close()
             unregister(self)
             raise
+        self._progress = make_progress(progress)
         self._state = "open"
 
     # -- starting and stopping -----------------------------------------------------------------

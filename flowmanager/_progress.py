@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Progress", "make_progress"]
+__all__ = ["Progress", "make_progress", "require_tqdm"]
 
 
 class Progress:
@@ -24,10 +24,8 @@ class Progress:
         self._bar.close()
 
 
-def make_progress(enabled: bool) -> Progress | None:
-    """A progress bar when asked for; a clear error when tqdm is missing."""
-    if not enabled:
-        return None
+def require_tqdm() -> Any:
+    """The tqdm class; a clear error when tqdm is missing."""
     try:
         from tqdm import tqdm
     except ImportError as exc:
@@ -36,4 +34,18 @@ def make_progress(enabled: bool) -> Progress | None:
             "  fix: pip install 'flowmanager[progress]' (or pip install tqdm), "
             "or leave progress off"
         ) from exc
-    return Progress(tqdm(total=0, unit="task", desc="flowmanager"))
+    return tqdm
+
+
+def make_progress(enabled: bool) -> Progress | None:
+    """A progress bar when asked for (create it after the children started)."""
+    if not enabled:
+        return None
+    tqdm = require_tqdm()
+
+    class _Bar(tqdm):  # type: ignore[misc, valid-type]
+        # No monitor thread: a process with a thread is unsafe to fork, and Python 3.12+
+        # warns when it forks one; the bar is updated from our own waits anyway.
+        monitor_interval = 0
+
+    return Progress(_Bar(total=0, unit="task", desc="flowmanager"))
