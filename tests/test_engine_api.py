@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -229,8 +230,11 @@ def test_an_unpicklable_result_processor_is_refused_before_any_process_starts() 
 
 @pytest.mark.timeout(30)
 def test_progress_bar_counts_finished_tasks(capsys: pytest.CaptureFixture[str]) -> None:
+    threads = threading.active_count()
     manager = FlowManagerMP(jobs.double, progress=True)
     manager.submit_task(list(range(20)))
+    # No thread of ours in this process: forking a threaded process is unsafe (3.12+ warns).
+    assert threading.active_count() == threads
     manager.close_processes()
     assert "20/20" in capsys.readouterr().err
 
