@@ -356,11 +356,14 @@ def test_files_that_do_not_parse(tmp_path: Path) -> None:
             "never_mentions.py": "def broken(:\n",
         },
     )
-    assert lines == [
+    # The column CPython gives for too deep a nesting differs between versions.
+    deep_place, deep_text = lines[2].split(": ", 1)
+    assert lines[:2] + [deep_text] == [
         f"unclosed.py:{LAMBDA_LINE}:24: E999 SyntaxError: '(' was never closed",
         "null.py:1:1: E999 SyntaxError: source code string cannot contain null bytes",
-        "parens.py:1:218: E999 SyntaxError: too many nested parentheses",
+        "E999 SyntaxError: too many nested parentheses",
     ]
+    assert deep_place.startswith("parens.py:1:")
 
 
 @pytest.mark.timeout(60)
