@@ -358,7 +358,7 @@ def test_files_that_do_not_parse(tmp_path: Path) -> None:
     )
     # The column CPython gives for too deep a nesting differs between versions.
     deep_place, deep_text = lines[2].split(": ", 1)
-    assert lines[:2] + [deep_text] == [
+    assert [*lines[:2], deep_text] == [
         f"unclosed.py:{LAMBDA_LINE}:24: E999 SyntaxError: '(' was never closed",
         "null.py:1:1: E999 SyntaxError: source code string cannot contain null bytes",
         "E999 SyntaxError: too many nested parentheses",
