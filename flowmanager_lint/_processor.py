@@ -296,6 +296,8 @@ class ProcessorBuilder:
         cls, constructor, is_instance = owner
         name = expr.attr.value
         method = self.state.find_method(cls, name)
+        if method is None and self._class_lambda(cls, name):
+            return ProcessorInfo(name="<lambda>", is_lambda=True)  # ``save = lambda self, r: ...``
         captured: list[Captured] = []
         if is_instance:
             captured.extend(self.state.instance_state(cls, name, constructor))
@@ -304,6 +306,25 @@ class ProcessorBuilder:
             captured.extend(self.state.globals_used(method, name))
         where = self._enclosing(method if method is not None else cls)
         return _with_first(ProcessorInfo(name=name, enclosing=where, captured=tuple(captured)))
+
+    def _class_lambda(self, cls: cst.ClassDef, name: str) -> bool:
+        """Whether ``cls`` (or a same-file base) binds ``name`` to a lambda in its body."""
+        for klass in self.state.classes(cls):
+            body = klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ()
+            for line in body:
+                if not isinstance(line, cst.SimpleStatementLine):
+                    continue
+                for small in line.body:
+                    if (
+                        isinstance(small, cst.Assign)
+                        and isinstance(small.value, cst.Lambda)
+                        and any(
+                            isinstance(t.target, cst.Name) and t.target.value == name
+                            for t in small.targets
+                        )
+                    ):
+                        return True
+        return False
 
     def _instance(self, cls: cst.ClassDef, constructor: cst.Call | None) -> ProcessorInfo:
         """A callable instance: the runtime names it by its class, and reaches its state

@@ -114,3 +114,11 @@ def case_imported_class():
 
 def case_serial():
     FlowManagerMP(double, Holder().process, serial_processing=True)
+
+
+class WithLambda:
+    save = lambda self, result: None
+
+
+def case_lambda_class_attribute():
+    FlowManagerMP(double, WithLambda().save)  # expect: FMP101
