@@ -11,8 +11,9 @@ __all__ = ["DEFAULT_CONFIG", "Finding", "LintConfig", "LintSyntaxError"]
 class Finding:
     """One broken rule at one place.
 
-    ``line`` is 1-based and ``col`` 0-based, as flake8 and ``ast`` count them (the
-    output formats that want a 1-based column add one). ``message`` starts with the
+    ``line`` is 1-based and ``col`` 0-based, counted in characters (not in UTF-8
+    bytes as ``ast`` counts them), as flake8 expects from a plugin; the output formats
+    that want a 1-based column add one. ``message`` starts with the
     code, as flake8 requires: ``FMP101 result processor '<lambda>' is a lambda; ...``.
     """
 
@@ -42,6 +43,10 @@ class LintSyntaxError(ValueError):
     """The source does not parse; ``line`` and ``col`` (1-based, 0-based) say where."""
 
     def __init__(self, message: str, line: int, col: int) -> None:
-        super().__init__(message)
+        super().__init__(message, line, col)
+        self.message = message
         self.line = line
         self.col = col
+
+    def __str__(self) -> str:
+        return self.message
