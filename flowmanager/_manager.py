@@ -401,8 +401,8 @@ class FlowManagerMP:
             try:
                 blobs.append((pack_tasks(job_index, part), len(part)))
             except Exception:
-                for item in part:  # name the culprit
-                    check_picklable(item, f"task {tasks.index(item)} of the list")
+                for offset, item in enumerate(part):  # name the culprit
+                    check_picklable(item, f"task {start + offset} of the list")
                 raise
         for sent, (blob, count) in enumerate(blobs):
             done = sent * step
