@@ -34,18 +34,22 @@ import time
 import tokenize
 from collections.abc import Sequence
 
-# flake8 as usual, except that the plugin discovery skips the distribution that
-# registers FMP: the same flake8, pyflakes and pycodestyle, without our plugin.
-_WITHOUT_PLUGIN = """
+# flake8 as usual, except that with "--without-fmp" the plugin discovery skips the
+# distribution that registers FMP: the same flake8, pyflakes and pycodestyle, without
+# our plugin. Both timed runs start through this same script, so they differ only there.
+_FLAKE8 = """
 import sys
 from flake8.plugins import finder
 
-_found = finder._find_importlib_plugins
-finder._find_importlib_plugins = lambda: (p for p in _found() if p.package != "flowmanager")
+if sys.argv[1] == "--without-fmp":
+    _found = finder._find_importlib_plugins
+    finder._find_importlib_plugins = lambda: (
+        p for p in _found() if p.package != "flowmanager"
+    )
 
 from flake8.main.cli import main
 
-sys.exit(main(sys.argv[1:]))
+sys.exit(main(sys.argv[2:]))
 """
 
 
@@ -115,18 +119,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     python = sys.executable
     jobs = f"-j{args.jobs}"
     commands = {
-        "flake8 without plugin": [python, "-c", _WITHOUT_PLUGIN, "--select=F", jobs,
+        "flake8 without plugin": [python, "-c", _FLAKE8, "--without-fmp", "--select=F", jobs,
                                   f"--extend-exclude={exclude}", args.tree],
-        "flake8 with plugin": [python, "-m", "flake8", "--select=F,FMP", jobs,
+        "flake8 with plugin": [python, "-c", _FLAKE8, "--with-fmp", "--select=F,FMP", jobs,
                                f"--extend-exclude={exclude}", args.tree],
         "flowmanager-lint": [python, "-m", "flowmanager_lint", jobs, "--no-config",
                              f"--exclude={exclude}", args.tree],
     }  # fmt: skip
 
     version = subprocess.run(
-        [python, "-c", _WITHOUT_PLUGIN, "--version"], capture_output=True, text=True, check=True
-    ).stdout
+        [python, "-c", _FLAKE8, "--without-fmp", "--version"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
     assert "flowmanager" not in version, "the baseline still loads the plugin"
+    version = subprocess.run(
+        [python, "-c", _FLAKE8, "--with-fmp", "--version"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "flowmanager" in version, "the plugin is not installed"
 
     print(f"tree: {args.tree} ({files} files, {lines:,} lines), {args.jobs} jobs, "
           f"best of {args.repeat}")  # fmt: skip
