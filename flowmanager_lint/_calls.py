@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 import libcst as cst
-from libcst.metadata import ImportAssignment
 
 from ._resolve import Resolver
+from ._scopes import ImportAssignment
 
 __all__ = ["CallKind", "ManagerCall", "recognise"]
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import libcst as cst
-from libcst.metadata import Assignment, GlobalScope, Scope
 
 from flowmanager import rules
 from flowmanager.rules import Captured
 
 from ._resolve import Resolver
+from ._scopes import Assignment, GlobalScope, Scope
 from ._values import unpicklable_type
 
 __all__ = ["StateFinder", "first_per_root", "positional_params"]

@@ -7,10 +7,12 @@ The stages, each skipped when the one before finds nothing to do:
    for a file that does not parse, and its recursion guard for absurdly nested
    input, which would otherwise reach libcst's native parser (it can crash);
 3. ``libcst.parse_module`` and one walk (``_index``) that records parents, source
-   order and the calls spelled with a FlowManagerMP name;
-4. libcst's ScopeProvider (qualified names come from its scopes) to tell which of
-   those calls are FlowManagerMP (``_calls``), what their result processors are
-   (``_processor``, ``_captured``), and which constructions share a path (``_paths``);
+   order, the calls spelled with a FlowManagerMP name, and the binding tables of
+   every scope (``_scopes``, in place of libcst's ScopeProvider, which costs several
+   parses);
+4. the binding tables and qualified names tell which of those calls are
+   FlowManagerMP (``_calls``), what their result processors are (``_processor``,
+   ``_captured``), and which constructions share a path (``_paths``);
 5. positions of what is reported, taken from the ``ast`` tree of stage 2
    (``_positions``), with libcst's PositionProvider as the fallback.
 
@@ -126,27 +128,22 @@ def _analyse(
 ) -> list[Finding]:
     """Everything after the syntax gate. ``ast_positions=False`` takes every position
     from libcst's PositionProvider (the tests compare both ways)."""
-    from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
-
     from ._calls import recognise
-    from ._index import SourceIndex
+    from ._index import NonlocalAtModuleLevel, SourceIndex
     from ._paths import find_conflicts
     from ._processor import ProcessorBuilder
     from ._resolve import Resolver
 
     names = short_names(config)
     module = _parse(source)
-    index = SourceIndex.build(module, names)
+    try:
+        index = SourceIndex.build(module, names)
+    except NonlocalAtModuleLevel as error:
+        _compile_verdict(source, str(error))
     candidates = index.candidate_calls()
     if not candidates:
         return []
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    try:
-        scopes = wrapper.resolve(ScopeProvider)
-    except NotImplementedError as error:
-        # ``nonlocal`` at module level: the parser accepts it, the compiler does not.
-        _compile_verdict(source, str(error))
-    resolver = Resolver(index, scopes, config)
+    resolver = Resolver(index, config)
     calls = [c for c in (recognise(node, names, resolver) for node in candidates) if c]
 
     builder = ProcessorBuilder(resolver)
@@ -167,7 +164,9 @@ def _analyse(
     )
     located = _ast_positions(source, tree, index, nodes) if ast_positions else None
     if located is None:  # the trees disagree: pay for libcst's own positions
-        positions = wrapper.resolve(PositionProvider)
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         located = {}
         for node in nodes:
             code_range = positions[node]

@@ -1,22 +1,15 @@
-"""Name resolution over libcst's scope metadata: what a name is bound to, the value an
-assignment stores, the qualified names of a callee, and where a definition lives."""
+"""Name resolution over the index's binding tables (``_scopes``): what a name is bound
+to, the value an assignment stores, the qualified names of a callee, and where a
+definition lives."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import libcst as cst
-from libcst.metadata import (
-    Assignment,
-    BaseAssignment,
-    FunctionScope,
-    GlobalScope,
-    ImportAssignment,
-    Scope,
-)
+from libcst.helpers import get_full_name_for_node
 
 from ._findings import LintConfig
 from ._index import SourceIndex
+from ._scopes import Assignment, BaseAssignment, FunctionScope, GlobalScope, ImportAssignment
 
 __all__ = ["Resolver", "is_main_guard"]
 
@@ -39,38 +32,22 @@ def is_main_guard(test: cst.BaseExpression) -> bool:
 class Resolver:
     """Answers questions about names, using the index and the scope metadata."""
 
-    def __init__(
-        self,
-        index: SourceIndex,
-        scopes: Mapping[cst.CSTNode, Scope | None],
-        config: LintConfig,
-    ) -> None:
+    def __init__(self, index: SourceIndex, config: LintConfig) -> None:
         self.index = index
-        self.scopes = scopes
+        self.scopes = index.scopes
         self.config = config
-        self._referents: dict[cst.CSTNode, set[BaseAssignment]] = {}
-        self._indexed: set[tuple[int, str]] = set()
 
     # -- bindings ----------------------------------------------------------------------
 
     def bindings(self, name: cst.Name) -> list[BaseAssignment]:
         """Every assignment ``name`` may refer to, in source order."""
-        found = self._referents.get(name)
-        if found is None:
+        access = self.index.accesses.get(name)
+        found = access.referents if access is not None else None
+        if not found:
             scope = self.scopes.get(name)
             if scope is None:
                 return []
-            key = (id(scope), name.value)
-            if key not in self._indexed:
-                # Index every access of this name in this scope at once: asking one by
-                # one would be quadratic in a file that uses a name thousands of times.
-                self._indexed.add(key)
-                for access in scope.accesses[name]:
-                    self._referents.setdefault(access.node, set()).update(access.referents)
-            found = self._referents.get(name)
-            if not found:
-                found = set(scope[name.value])
-                self._referents[name] = found
+            found = scope[name.value]
         return sorted(found, key=self._assignment_order)
 
     def binding(self, name: cst.Name) -> BaseAssignment | None:
@@ -162,10 +139,29 @@ class Resolver:
 
     def qualified_names(self, expr: cst.BaseExpression) -> list[str]:
         """The qualified names of a callee, sorted (``sqlite3.connect``, ``builtins.open``)."""
-        scope = self.scopes.get(expr)
-        if scope is None:
+        full_name = get_full_name_for_node(expr)
+        if full_name is None:
             return []
-        return sorted(q.name for q in scope.get_qualified_names_for(expr))
+        root: cst.BaseExpression = expr
+        while True:
+            if isinstance(root, cst.Attribute):
+                root = root.value
+            elif isinstance(root, cst.Call):
+                root = root.func
+            elif isinstance(root, cst.Subscript):
+                root = root.value
+            else:
+                break
+        if not isinstance(root, cst.Name):
+            return []
+        found = set()
+        for assignment in self.bindings(root):
+            if isinstance(assignment, Assignment) and assignment.node is expr:
+                continue
+            qualified = assignment.qualified_name(full_name)
+            if qualified is not None:
+                found.add(qualified)
+        return sorted(found)
 
     def is_functools(self, expr: cst.BaseExpression, name: str) -> bool:
         """Whether ``expr`` is ``functools.<name>`` (through any import spelling)."""

@@ -5,11 +5,11 @@ says ``connect``/``connection``), a container holding one, or a name bound to ei
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import Assignment
 
 from flowmanager import rules
 
 from ._resolve import Resolver
+from ._scopes import Assignment
 
 __all__ = ["factory_result_type", "unpicklable_type"]
 
