@@ -96,7 +96,7 @@ _ASSIGNMENT_LIKE = frozenset(
 #: How deeply nested a module may be for the analysis: deeper files are reported as not
 #: checked (``TOO_NESTED``) rather than risking the interpreter's stack in later stages,
 #: which follow chains of nodes recursively too.
-MAX_NESTING = 400
+MAX_NESTING = 800
 
 _FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 
