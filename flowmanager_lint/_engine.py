@@ -129,20 +129,19 @@ def _analyse(
     """Everything after the syntax gate. ``ast_positions=False`` takes every position
     from libcst's PositionProvider (the tests compare both ways)."""
     from ._calls import recognise
-    from ._index import NonlocalAtModuleLevel, SourceIndex
+    from ._index import SourceIndex
     from ._paths import find_conflicts
     from ._processor import ProcessorBuilder
     from ._resolve import Resolver
 
     names = short_names(config)
     module = _parse(source)
-    try:
-        index = SourceIndex.build(module, names)
-    except NonlocalAtModuleLevel as error:
-        _compile_verdict(source, str(error))
+    index = SourceIndex.build(module, names)
     candidates = index.candidate_calls()
     if not candidates:
         return []
+    if index.nonlocal_at_module_level:
+        _compile_verdict(source, "nonlocal declaration not allowed at module level")
     resolver = Resolver(index, config)
     calls = [c for c in (recognise(node, names, resolver) for node in candidates) if c]
 

@@ -149,10 +149,6 @@ def _last_name(expr: cst.BaseExpression) -> str | None:
     return None
 
 
-class NonlocalAtModuleLevel(Exception):
-    """``nonlocal`` outside a function: the parser accepts it, the compiler does not."""
-
-
 class SourceIndex:
     """Parents, source order, scopes, candidate calls and self-assignments of one module."""
 
@@ -177,6 +173,8 @@ class SourceIndex:
         self._scope: Scope = self.module_scope
         self._functions: list[cst.FunctionDef] = []
         self._depth = 0
+        #: ``nonlocal`` at module level: the parser accepts it, the compiler does not.
+        self.nonlocal_at_module_level = False
         self._special: dict[type[cst.CSTNode], Callable[[cst.CSTNode, bool], None]] = {
             cst.Name: self._name,  # type: ignore[dict-item]
             cst.Attribute: self._attribute,  # type: ignore[dict-item]
@@ -208,7 +206,7 @@ class SourceIndex:
 
     @classmethod
     def build(cls, module: cst.Module, names: frozenset[str]) -> SourceIndex:
-        """Walk ``module`` once. Raises NonlocalAtModuleLevel for a module-level ``nonlocal``."""
+        """Walk ``module`` once."""
         index = cls(names)
         index._visit(module, None, False)
         index.module_scope.resolve_accesses(index.accesses.values())
@@ -420,7 +418,8 @@ class SourceIndex:
 
     def _nonlocal(self, node: cst.Nonlocal, store: bool) -> None:
         if isinstance(self._scope, GlobalScope):
-            raise NonlocalAtModuleLevel("nonlocal declaration not allowed at module level")
+            self.nonlocal_at_module_level = True
+            return
         for item in node.names:
             self._mark(item, node)
             self._mark(item.name, item)

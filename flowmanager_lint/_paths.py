@@ -34,6 +34,13 @@ __all__ = ["Conflict", "find_conflicts"]
 _BLOCKS = (cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite, cst.SimpleStatementLine)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _ESCAPES = (cst.Break, cst.Continue)
+# Exact-type sets for the hot loops: ``isinstance`` on libcst's ABC-based classes is slow,
+# and none of these node classes is subclassed.
+_BLOCK_TYPES: frozenset[type[cst.CSTNode]] = frozenset(_BLOCKS)
+_COMPREHENSION_TYPES: frozenset[type[cst.CSTNode]] = frozenset(_COMPREHENSIONS)
+_LOOP_TYPES: frozenset[type[cst.CSTNode]] = frozenset({cst.For, cst.While})
+_TRY_TYPES: frozenset[type[cst.CSTNode]] = frozenset({cst.Try, cst.TryStar})
+_END_TYPES: frozenset[type[cst.CSTNode]] = frozenset({cst.Return, cst.Raise})
 
 
 @dataclass(frozen=True)
@@ -58,23 +65,25 @@ def _place(call: ManagerCall, index: SourceIndex) -> _Placed:
     chain: list[cst.CSTNode] = [call.node]
     loop: cst.CSTNode | None = None
     child: cst.CSTNode = call.node
-    for node in index.ancestors(call.node):
+    parents = index.parents
+    node = parents.get(child)
+    while node is not None:
         chain.append(node)
-        if isinstance(node, (cst.FunctionDef, cst.Lambda)) and child is node.body:
+        kind = type(node)
+        if (kind is cst.FunctionDef or kind is cst.Lambda) and child is node.body:  # type: ignore[attr-defined]
             break
         if loop is None:
             if (
-                isinstance(node, (cst.For, cst.While))
-                and (child is node.body or (isinstance(node, cst.While) and child is node.test))
-            ) or (isinstance(node, _COMPREHENSIONS) and child is not node.for_in):
+                kind in _LOOP_TYPES
+                and (child is node.body or (kind is cst.While and child is node.test))  # type: ignore[attr-defined]
+            ) or (kind in _COMPREHENSION_TYPES and child is not node.for_in):  # type: ignore[attr-defined]
                 loop = node
-            elif isinstance(node, cst.CompFor) and child is not node.iter:
-                loop = index.parent(node)
-            elif isinstance(node, cst.CompFor) and not isinstance(
-                index.parent(node), _COMPREHENSIONS
-            ):
-                loop = index.parent(node)  # an inner ``for``: its iterable runs per pass
+            elif kind is cst.CompFor and child is not node.iter:  # type: ignore[attr-defined]
+                loop = parents.get(node)
+            elif kind is cst.CompFor and type(parents.get(node)) not in _COMPREHENSION_TYPES:
+                loop = parents.get(node)  # an inner ``for``: its iterable runs per pass
         child = node
+        node = parents.get(node)
     return _Placed(call, tuple(reversed(chain)), loop)
 
 
@@ -117,6 +126,17 @@ class _Blocks:
     def position(self, block: cst.CSTNode, statement: cst.CSTNode) -> int:
         return self._info(block)[0][statement]
 
+    def last_stop_before(self, block: cst.CSTNode, before: int) -> int:
+        """The position of the last ``return``/``raise``/``break``/``continue`` statement
+        of ``block`` before position ``before`` (0 when there is none): a call in an
+        earlier statement cannot reach ``before``."""
+        last = 0
+        for positions in self._info(block)[1]:
+            found = bisect.bisect_left(positions, before)
+            if found:
+                last = max(last, positions[found - 1])
+        return last
+
     def stops_between(
         self, block: cst.CSTNode, after: int, before: int, raises: bool, escapes: bool
     ) -> bool:
@@ -132,31 +152,45 @@ class _Blocks:
         return False
 
 
-def _ends_before(
-    blocks: _Blocks, chain: Sequence[cst.CSTNode], start: int, stop_child: cst.CSTNode | None
-) -> bool:
-    """Whether the path through ``chain[start:]`` (deepest last) ends before control
-    leaves ``chain[start]``: the call sits in a ``return``/``raise``, or one follows it
-    in some enclosing block. In ``chain[start]`` itself only statements before
-    ``stop_child`` count. A ``break``/``continue`` inside a loop that is itself inside
-    the region, and a ``raise`` inside a ``try`` with handlers there, do not end it."""
-    escapes = raises = True
-    for depth in range(start, len(chain) - 1):
+def _ends_from(blocks: _Blocks, chain: Sequence[cst.CSTNode]) -> list[bool]:
+    """For each depth ``k`` of ``chain`` (scope root first, call last): whether the path
+    through ``chain[k:]`` ends before control leaves ``chain[k]`` (the call sits in a
+    ``return``/``raise``, or one follows it in some enclosing block below ``chain[k]``).
+    A ``break``/``continue`` inside a loop that is itself below ``chain[k]``, and a
+    ``raise`` inside a ``try`` with handlers there, do not end it.
+
+    Computed bottom-up for all depths at once, for the four states of those two
+    exceptions, so that placing a call costs its depth, not its depth squared."""
+    size = len(chain)
+    # ends[(raises, escapes)] for depth k+1, replaced while k goes up.
+    below = {(True, True): False, (True, False): False, (False, True): False, (False, False): False}
+    result = [False] * size
+    for depth in range(size - 2, -1, -1):
         node, child = chain[depth], chain[depth + 1]
-        if isinstance(node, _BLOCKS):
-            if isinstance(child, cst.Return) or (raises and isinstance(child, cst.Raise)):
-                return True  # ``return FlowManagerMP(...)``: nothing after it runs
-            position = blocks.position(node, child)
-            end = len(_body(node))
-            if depth == start and stop_child is not None:
-                end = blocks.position(node, stop_child)
-            if blocks.stops_between(node, position, end, raises, escapes):
-                return True
-        if isinstance(node, (cst.For, cst.While)) and child is node.body:
-            escapes = False  # a break or continue below stays inside this loop
-        if isinstance(node, (cst.Try, cst.TryStar)) and child is node.body and node.handlers:
-            raises = False  # an exception raised below may be handled, and the code goes on
-    return False
+        kind = type(node)
+        keeps_raises = not (
+            kind in _TRY_TYPES
+            and child is node.body  # type: ignore[attr-defined]
+            and node.handlers  # type: ignore[attr-defined]
+        )
+        keeps_escapes = not (kind in _LOOP_TYPES and child is node.body)  # type: ignore[attr-defined]
+        is_block = kind in _BLOCK_TYPES
+        child_kind = type(child)
+        here: dict[tuple[bool, bool], bool] = {}
+        for raises, escapes in below:
+            ends = below[(raises and keeps_raises, escapes and keeps_escapes)]
+            if not ends and is_block:
+                if child_kind is cst.Return or (raises and child_kind is cst.Raise):
+                    ends = True
+                else:
+                    position = blocks.position(node, child)
+                    ends = blocks.stops_between(
+                        node, position, len(_body(node)), raises, escapes
+                    )
+            here[(raises, escapes)] = ends
+        below = here
+        result[depth] = here[(True, True)]
+    return result
 
 
 def _try_part(node: cst.Try | cst.TryStar, child: cst.CSTNode) -> str:
@@ -169,54 +203,147 @@ def _try_part(node: cst.Try | cst.TryStar, child: cst.CSTNode) -> str:
     return "handler"
 
 
-def _exclusive(blocks: _Blocks, first: _Placed, second: _Placed) -> bool:
-    """Whether ``first`` (earlier in the source) and ``second`` can never both run."""
-    a, b = first.chain, second.chain
-    split = 0
-    while split < min(len(a), len(b)) and a[split] is b[split]:
-        split += 1
-    if split == 0 or split >= min(len(a), len(b)):
-        return False  # one call inside the other's arguments
-    parent, a_child, b_child = a[split - 1], a[split], b[split]
-    if isinstance(parent, (cst.If, cst.IfExp)):
-        branches = {id(parent.body), id(parent.orelse)}
-        if {id(a_child), id(b_child)} == branches:
-            return True
-    if isinstance(parent, cst.Match) and parent.subject not in (a_child, b_child):
-        return True
-    if isinstance(parent, (cst.Try, cst.TryStar)):
-        parts = {_try_part(parent, a_child), _try_part(parent, b_child)}
-        if "finally" in parts:
-            return False
-        if parts == {"body", "handler"} or parts == {"handler"} or parts == {"handler", "else"}:
-            return True
-    if _body(parent):
-        return _ends_before(blocks, a, split - 1, b_child)
-    return _ends_before(blocks, a, split, None)
+class _Earlier:
+    """The constructions (and accessor calls) met so far in one scope, arranged so that
+    the first one on a later call's path is found without comparing the later call
+    with every earlier one (which made many exclusive branches quadratic).
+
+    Two calls part at the deepest node their chains share: the later call goes on
+    into child ``C``, the earlier one went into a sibling ``X``. Whether they
+    exclude each other depends on the parting node, ``X`` and ``C`` (branches of one
+    ``if``, cases of one ``match``, parts of one ``try``, a ``return`` between two
+    statements of a block), and otherwise only on the earlier call's own path below
+    ``X`` (whether it ends before leaving ``X``). So each node ``X`` keeps the first
+    earlier call under it whose path does not end inside ``X`` ("open" there), and a
+    block keeps its children with such calls in statement order.
+    """
+
+    def __init__(self, blocks: _Blocks, order: dict[cst.CSTNode, int]) -> None:
+        self.blocks = blocks
+        self.order = order
+        # Keyed by ``construct_only``: a later accessor call ignores earlier accessors.
+        self.open: dict[bool, dict[cst.CSTNode, _Placed]] = {False: {}, True: {}}
+        # The first call whose path goes through a node, open or not (``finally`` runs
+        # after a body that returns or raises, too).
+        self.through: dict[bool, dict[cst.CSTNode, _Placed]] = {False: {}, True: {}}
+        self.ends_here: dict[bool, dict[cst.CSTNode, _Placed]] = {False: {}, True: {}}
+        self.children: dict[bool, dict[cst.CSTNode, list[cst.CSTNode]]] = {False: {}, True: {}}
+        self.in_block: dict[bool, dict[cst.CSTNode, tuple[list[int], list[_Placed]]]] = {
+            False: {},
+            True: {},
+        }
+
+    def add(self, placed: _Placed) -> None:
+        chain = placed.chain
+        ends = _ends_from(self.blocks, chain)
+        kinds = (False, True) if placed.call.kind is CallKind.CONSTRUCT else (False,)
+        for construct_only in kinds:
+            self.ends_here[construct_only].setdefault(chain[-1], placed)
+            opened = self.open[construct_only]
+            through = self.through[construct_only]
+            for depth in range(1, len(chain)):
+                through.setdefault(chain[depth - 1], placed)
+                child = chain[depth]
+                if ends[depth] or child in opened or type(child) in _END_TYPES:
+                    continue
+                opened[child] = placed
+                parent = chain[depth - 1]
+                self.children[construct_only].setdefault(parent, []).append(child)
+                if type(parent) in _BLOCK_TYPES:
+                    positions, calls = self.in_block[construct_only].setdefault(parent, ([], []))
+                    positions.append(self.blocks.position(parent, child))
+                    calls.append(placed)
+
+    def first_on_path(self, later: _Placed) -> _Placed | None:
+        """The first earlier call that can run before ``later`` on one path."""
+        construct_only = later.call.kind is CallKind.ACCESSOR
+        ends_here = self.ends_here[construct_only]
+        found: list[_Placed] = []
+        chain = later.chain
+        for depth in range(len(chain) - 1):
+            node, child = chain[depth], chain[depth + 1]
+            inside = ends_here.get(node)
+            if inside is not None:
+                found.append(inside)  # ``later`` is in that call's arguments
+            found.extend(self._siblings(node, child, depth, construct_only))
+        if not found:
+            return None
+        return min(found, key=lambda placed: self.order[placed.call.node])
+
+    def _siblings(
+        self, node: cst.CSTNode, child: cst.CSTNode, depth: int, construct_only: bool
+    ) -> list[_Placed]:
+        """The first open call under each child of ``node`` (at ``depth`` of the chains)
+        before ``child`` that is not exclusive with ``child``."""
+        opened = self.open[construct_only]
+        kind = type(node)
+        if kind in _BLOCK_TYPES:
+            entries = self.in_block[construct_only].get(node)
+            if entries is None:
+                return []
+            positions, calls = entries
+            before = self.blocks.position(node, child)
+            start = bisect.bisect_left(positions, self.blocks.last_stop_before(node, before))
+            # Positions grow with source order: the first entry in range is the earliest.
+            if start < len(positions) and positions[start] < before:
+                return [calls[start]]
+            return []
+        if isinstance(node, (cst.Try, cst.TryStar)):
+            part = _try_part(node, child)
+            if part in ("body", "handler"):
+                return []  # nothing of the try comes before the body; handlers exclude
+            if part == "else":
+                body = opened.get(node.body)
+                return [body] if body is not None else []
+            # ``finally`` runs whatever the other parts did: the first call under the
+            # ``try`` (its other parts come first) is on the path, ended or not.
+            first = self.through[construct_only].get(node)
+            if first is not None and first.chain[depth + 1] is not child:
+                return [first]
+            return []
+        if isinstance(node, cst.Match):
+            if child is node.subject:
+                return []
+            subject = opened.get(node.subject)
+            return [subject] if subject is not None else []
+        siblings = self.children[construct_only].get(node)
+        if siblings is None:
+            return []
+        found = []
+        for sibling in siblings:
+            if sibling is child:
+                continue
+            if isinstance(node, (cst.If, cst.IfExp)) and {id(sibling), id(child)} == {
+                id(node.body),
+                id(node.orelse),
+            }:
+                continue
+            found.append(opened[sibling])
+        return found
 
 
 def find_conflicts(calls: Sequence[ManagerCall], index: SourceIndex) -> list[Conflict]:
     """One conflict for each construction that makes a second instance."""
     blocks = _Blocks()
-    by_scope: dict[cst.CSTNode, list[_Placed]] = {}
+    by_scope: dict[cst.CSTNode, _Earlier] = {}
     conflicts: list[Conflict] = []
     for call in calls:  # in source order
         later = _place(call, index)
-        earlier_ones = by_scope.setdefault(later.chain[0], [])
-        conflict = _conflict(blocks, later, earlier_ones)
+        earlier = by_scope.get(later.chain[0])
+        if earlier is None:
+            earlier = by_scope[later.chain[0]] = _Earlier(blocks, index.order)
+        conflict = _conflict(earlier, later)
         if conflict is not None:
             conflicts.append(conflict)
-        earlier_ones.append(later)
+        earlier.add(later)
     return conflicts
 
 
-def _conflict(blocks: _Blocks, later: _Placed, earlier_ones: Sequence[_Placed]) -> Conflict | None:
+def _conflict(earlier: _Earlier, later: _Placed) -> Conflict | None:
     """The first earlier call of the same scope on ``later``'s path, else its loop."""
-    for earlier in earlier_ones:
-        if earlier.call.kind is CallKind.ACCESSOR and later.call.kind is CallKind.ACCESSOR:
-            continue
-        if not _exclusive(blocks, earlier, later):
-            return Conflict(later.call.node, earlier.call.node, "path")
+    other = earlier.first_on_path(later)
+    if other is not None:
+        return Conflict(later.call.node, other.call.node, "path")
     if later.loop is not None and later.call.kind is CallKind.CONSTRUCT:
         kind = "comprehension" if isinstance(later.loop, _COMPREHENSIONS) else "loop"
         return Conflict(later.call.node, later.loop, kind)
