@@ -122,9 +122,7 @@ def _child_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
                 ordered.append(constant)
         # A field the visitor does not name as a constant would be missed: add the rest.
         ordered.extend(
-            name
-            for name in sorted(names - set(ordered))
-            if not name.startswith(_LAYOUT_PREFIXES)
+            name for name in sorted(names - set(ordered)) if not name.startswith(_LAYOUT_PREFIXES)
         )
         found = _FIELDS[kind] = tuple(ordered)
     return found

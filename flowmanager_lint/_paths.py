@@ -184,9 +184,7 @@ def _ends_from(blocks: _Blocks, chain: Sequence[cst.CSTNode]) -> list[bool]:
                     ends = True
                 else:
                     position = blocks.position(node, child)
-                    ends = blocks.stops_between(
-                        node, position, len(_body(node)), raises, escapes
-                    )
+                    ends = blocks.stops_between(node, position, len(_body(node)), raises, escapes)
             here[(raises, escapes)] = ends
         below = here
         result[depth] = here[(True, True)]

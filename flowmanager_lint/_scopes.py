@@ -223,9 +223,7 @@ class GlobalScope(Scope):
             found = scope.lookup(name)
             same_order = not isinstance(scope, ComprehensionScope)
             earlier = [
-                a
-                for a in found
-                if a.scope is not scope or not same_order or a.index < access.index
+                a for a in found if a.scope is not scope or not same_order or a.index < access.index
             ]
             if not earlier and found and scope.parent is not scope:
                 # Only later assignments in its own scope: it reads the enclosing one's.
