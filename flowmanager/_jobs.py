@@ -4,6 +4,8 @@ processors (standard pickle, after the guard), tasks (standard pickle, at submit
 from __future__ import annotations
 
 import inspect
+import multiprocessing
+import multiprocessing.context
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,6 +21,7 @@ __all__ = [
     "job_table",
     "ship_jobs",
     "ship_processors",
+    "start_context",
 ]
 
 
@@ -33,8 +36,27 @@ def check_processors(on_complete: object, on_error: object, serial_processing: b
 
 def check_positive(**values: int | None) -> None:
     for name, value in values.items():
-        if value is not None and (not isinstance(value, int) or value < 1):
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 1
+        ):
             raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def start_context(method: object, default: str | None) -> multiprocessing.context.BaseContext:
+    """The multiprocessing context to start children with.
+
+    ``method`` is the caller's choice; without one, a method the program set
+    with ``multiprocessing.set_start_method()`` wins over ``default``.
+    """
+    if method is None:
+        method = multiprocessing.get_start_method(allow_none=True) or default
+    available = multiprocessing.get_all_start_methods()
+    if method is not None and method not in available:
+        raise ValueError(
+            f"start_method must be one of {', '.join(map(repr, available))} on this "
+            f"platform, got {method!r}"
+        )
+    return multiprocessing.get_context(method)
 
 
 def job_table(job: Any) -> list[JobSpec]:

@@ -75,6 +75,7 @@ from ._jobs import (
     job_table,
     ship_jobs,
     ship_processors,
+    start_context,
 )
 from ._processes import ProcessStats, Stats, how_it_ended, process_stats, stop_processes
 from ._progress import Progress, make_progress, require_tqdm
@@ -105,8 +106,9 @@ class FlowManagerMP:
       (same picklability rules and place as ``on_complete``).
     * ``workers``: executor processes (default: the CPUs this process may use).
     * ``max_in_flight``: tasks submitted and not yet finished before ``submit_task`` waits.
-    * ``start_method``: ``"fork"``, ``"forkserver"`` or ``"spawn"`` (default ``"fork"``
-      where available: it needs no ``if __name__ == "__main__":`` guard).
+    * ``start_method``: ``"fork"``, ``"forkserver"`` or ``"spawn"``. The default is the
+      method set with ``multiprocessing.set_start_method()``, if one was; otherwise
+      ``"fork"`` where available (it needs no ``if __name__ == "__main__":`` guard).
     * ``raise_on_error``: ``close_processes()`` raises :class:`JobsFailedError` (default).
     * ``progress``: draw a tqdm progress bar of finished / submitted tasks.
     * ``threads``: worker threads per executor for sync jobs (raise it for blocking I/O).
@@ -143,7 +145,7 @@ class FlowManagerMP:
         self._jobs = job_table(job)
         jobs_blob = ship_jobs(self._jobs)
         processors_blob = None if serial_processing else ship_processors(on_complete, on_error)
-        ctx = multiprocessing.get_context(start_method or self._default_start_method)
+        ctx = start_context(start_method, self._default_start_method)
         if progress:
             require_tqdm()  # before any process starts; the bar itself comes after them
         self._progress: Progress | None = None
@@ -369,6 +371,11 @@ class FlowManagerMP:
             batches=self._batches,
             processes=tuple(process_stats(self._processes)),
         )
+
+    @property
+    def start_method(self) -> str:
+        """How the children were started: ``"fork"``, ``"forkserver"`` or ``"spawn"``."""
+        return self._start_method
 
     @property
     def failures(self) -> list[JobFailure]:

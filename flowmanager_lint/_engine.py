@@ -28,6 +28,7 @@ The checked code is never imported or run.
 from __future__ import annotations
 
 import ast
+import warnings
 from typing import TYPE_CHECKING, NoReturn
 
 from flowmanager import rules
@@ -72,7 +73,10 @@ def lint_source(source: str, config: LintConfig = DEFAULT_CONFIG) -> list[Findin
 def _check_syntax(source: str) -> ast.Module:
     """CPython's verdict, with its message and location; the tree when it parses."""
     try:
-        return ast.parse(source)
+        with warnings.catch_warnings():
+            # Invalid escape sequences and the like are the compiler's to report, not ours.
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
     except SyntaxError as error:
         line = error.lineno or 1
         col = max((error.offset or 1) - 1, 0)
@@ -87,7 +91,9 @@ def _compile_verdict(source: str, fallback: str) -> NoReturn:
     """The compiler's SyntaxError for what the parser let through (it compiles, it never
     runs the code); ``fallback`` when the compiler accepts it after all."""
     try:
-        compile(source, "<lint>", "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, "<lint>", "exec", dont_inherit=True)
     except SyntaxError as error:
         line = error.lineno or 1
         col = max((error.offset or 1) - 1, 0)

@@ -26,14 +26,13 @@ order of the input, whatever the pool's timing, so output is deterministic::
 
 from __future__ import annotations
 
-import ast
 import io
 import os
 import tokenize
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from ._engine import TOO_NESTED
 from ._findings import DEFAULT_CONFIG, Finding, LintConfig, LintSyntaxError
 from ._noqa import file_is_exempt, without_silenced
 
@@ -201,29 +200,6 @@ _TOO_DEEP = (
 )
 
 
-def _python_rejects(text: str, path: str) -> Finding | None:
-    """Why CPython's own parser rejects the source, if it does.
-
-    The check comes before libcst for two reasons: a file nested deeper than
-    CPython allows can crash libcst's native parser (a segfault, not an
-    exception) or keep it busy for minutes, and a syntax error then reads exactly
-    as flake8's E999 does. It costs about a tenth of the libcst parse.
-    """
-    try:
-        with warnings.catch_warnings():
-            # Invalid escape sequences and the like are not ours to report.
-            warnings.simplefilter("ignore")
-            compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as exc:
-        col = (exc.offset or 1) - 1
-        return _diagnostic("E999", exc.lineno or 1, col, f"{type(exc).__name__}: {exc.msg}")
-    except ValueError as exc:  # Python 3.11: "source code string cannot contain null bytes"
-        return _diagnostic("E999", 1, 0, f"SyntaxError: {exc}")
-    except (RecursionError, MemoryError) as exc:
-        return _diagnostic("E999", 1, 0, f"{type(exc).__name__}: {_TOO_DEEP}")
-    return None
-
-
 @dataclass(frozen=True)
 class Analysis:
     """The engine's verdict on one source text: its findings, or why it was not checked."""
@@ -233,28 +209,21 @@ class Analysis:
     diagnostic: Finding | None = None
 
 
-def analyse(
-    text: str, path: str, config: LintConfig = DEFAULT_CONFIG, *, python_parsed: bool = False
-) -> Analysis:
-    """The lint step all three front ends share: prefilter, CPython's parser, the engine.
+def analyse(text: str, config: LintConfig = DEFAULT_CONFIG) -> Analysis:
+    """The lint step all three front ends share: the engine, its refusals as E999.
 
-    ``python_parsed`` says the caller already had CPython parse the text (flake8
-    has, before it runs a plugin), which skips that check. Findings come sorted,
-    before ``# noqa`` and select/ignore, which each front end applies its own way.
-    Raises only for a bug in the engine.
+    The engine's syntax gate is CPython's own parser, so a file that does not
+    parse reads as flake8's E999 does. Findings come sorted, before ``# noqa``
+    and select/ignore, which each front end applies its own way. Raises only for
+    a bug in the engine.
     """
-    from . import lint_source, mentions_flowmanager
+    from . import lint_source
 
-    if not mentions_flowmanager(text, config):
-        return Analysis()
-    if not python_parsed:
-        rejected = _python_rejects(text, path)
-        if rejected is not None:
-            return Analysis(diagnostic=rejected)
     try:
         findings = lint_source(text, config)
     except LintSyntaxError as exc:
-        return Analysis(diagnostic=_diagnostic("E999", exc.line, exc.col, f"SyntaxError: {exc}"))
+        message = f"RecursionError: {_TOO_DEEP}" if exc.message == TOO_NESTED else exc.message
+        return Analysis(diagnostic=_diagnostic("E999", exc.line, exc.col, message))
     except RecursionError:
         return Analysis(diagnostic=_diagnostic("E999", 1, 0, f"RecursionError: {_TOO_DEEP}"))
     return Analysis(tuple(findings))
@@ -267,7 +236,7 @@ def _finish(pending: _Pending, options: LintOptions) -> FileResult:
     if file_is_exempt(lines):
         return FileResult(path)
     try:
-        analysis = analyse(text, path, options.config)
+        analysis = analyse(text, options.config)
     except Exception as exc:  # a bug in the engine must not stop the other files
         return FileResult(path, crash=f"{type(exc).__name__}: {exc}")
     if analysis.diagnostic is not None:

@@ -77,7 +77,7 @@ class FlowManagerPlugin:
         """Yield ``(line, col, "FMPxxx message", type)`` for every finding."""
         # flake8 built the AST from these lines, so CPython accepts the text; a
         # file only libcst rejects (or nests too deep for it) is not ours to report.
-        analysis = analyse("".join(self._lines), self._filename, self.config, python_parsed=True)
+        analysis = analyse("".join(self._lines), self.config)
         for finding in analysis.findings:
             yield finding.line, finding.col, finding.message, type(self)
 

@@ -104,7 +104,7 @@ def _runtime(case: Case, tmp_path: Path, method: str) -> dict[str, list[str]]:
 @pytest.mark.parametrize("case", [c for c in RUNNABLE if c.kind == "bad"],
                          ids=[c.id for c in RUNNABLE if c.kind == "bad"])
 def test_runtime_refuses_bad_examples_with_the_linters_words(case: Case, tmp_path: Path) -> None:
-    got = _runtime(case, tmp_path, "forkserver")
+    got = _runtime(case, tmp_path, "fork")
     assert got["codes"] == list(case.example.expected_runtime_codes)
     if got["codes"] == list(case.example.codes):
         assert [_comparable(t) for t in got["texts"]] == [
@@ -112,12 +112,25 @@ def test_runtime_refuses_bad_examples_with_the_linters_words(case: Case, tmp_pat
         ]
 
 
+def _methods_for(case: Case) -> list[str]:
+    """fork for every example; spawn and forkserver re-run the main module in each child,
+    so Python itself requires a ``__main__`` guard there, and only guarded examples run."""
+    guarded = 'if __name__ == "__main__":' in case.example.code
+    return list(START_METHODS) if guarded else ["fork"]
+
+
+GOOD_RUNS = [(c, m) for c in RUNNABLE if c.kind == "good" for m in _methods_for(c)]
+
+
 @pytest.mark.timeout(90)
-@pytest.mark.parametrize("method", START_METHODS)
-@pytest.mark.parametrize("case", [c for c in RUNNABLE if c.kind == "good"],
-                         ids=[c.id for c in RUNNABLE if c.kind == "good"])
+@pytest.mark.parametrize(("case", "method"), GOOD_RUNS,
+                         ids=[f"{c.id}-{m}" for c, m in GOOD_RUNS])
 def test_runtime_runs_good_examples(case: Case, method: str, tmp_path: Path) -> None:
     assert _runtime(case, tmp_path, method) == {"codes": [], "texts": []}
+
+
+def test_some_good_examples_run_under_every_start_method() -> None:
+    assert {m for _, m in GOOD_RUNS} == set(START_METHODS)
 
 
 def test_every_rule_has_examples_both_ways() -> None:

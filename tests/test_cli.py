@@ -367,6 +367,16 @@ def test_files_that_do_not_parse(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(60)
+def test_what_only_the_compiler_refuses_is_one_plain_e999(tmp_path: Path) -> None:
+    # ast.parse accepts a module-level nonlocal; compile() refuses it.
+    text = HEADER + "nonlocal worker\nmanager = FlowManagerMP(double, lambda r: r)\n"
+    line = HEADER.count("\n") + 1
+    assert _diagnostics(tmp_path, {"nonlocal.py": text}) == [
+        f"nonlocal.py:{line}:1: E999 SyntaxError: nonlocal declaration not allowed at module level"
+    ]
+
+
+@pytest.mark.timeout(60)
 def test_deeply_nested_and_huge_files(tmp_path: Path) -> None:
     deep = "from flowmanager import FlowManagerMP\nx = " + "not " * 20000 + "FlowManagerMP\n"
     chain = "from flowmanager import FlowManagerMP\nx = FlowManagerMP" + ".a" * 20000 + "\n"

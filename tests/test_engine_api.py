@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -269,7 +271,33 @@ def test_bad_options_and_jobs_are_refused_plainly() -> None:
     with pytest.raises(TypeError, match=r"^job must be a callable taking one task or an object "
                                         r"with a run\(task\) method, got int 3$"):
         FlowManagerMP(3)
+    with pytest.raises(ValueError, match=r"^threads must be a positive int, got True$"):
+        FlowManagerMP(jobs.double, threads=True)
+    with pytest.raises(ValueError, match=r"^start_method must be one of .*'spawn'.* on this "
+                                         r"platform, got 'thread'$"):
+        FlowManagerMP(jobs.double, start_method="thread")
     assert live_instance() is None
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_the_start_method_the_program_set_is_the_default(method: str) -> None:
+    script = (
+        "import multiprocessing, engine_jobs\n"
+        "from flowmanager import FlowManagerMP\n"
+        "if __name__ == '__main__':\n"
+        f"    multiprocessing.set_start_method({method!r})\n"
+        "    done = []\n"
+        "    with FlowManagerMP(engine_jobs.double, done.append, serial_processing=True,\n"
+        "                       workers=1) as manager:\n"
+        "        manager.submit_task([1, 2])\n"
+        "    print(manager.start_method, sorted(done))\n"
+    )
+    tests = Path(__file__).parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), os.environ.get("PYTHONPATH", "")])}
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=env, timeout=50, check=False)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, f"{method} [2, 4]\n", "")
 
 
 @pytest.mark.timeout(30)
