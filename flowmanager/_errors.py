@@ -48,7 +48,7 @@ class FlowManagerError(Exception):
 
 class UnpicklableResultProcessorError(FlowManagerError, TypeError):
     """Raised before any process starts when, in parallel mode, the result processor
-    cannot be sent to the result process (FMP101, FMP102, FMP103).
+    cannot be sent to the result process (FMP101, FMP102, FMP103, FMP104).
 
     A ``TypeError`` too, as code that passes a wrong callable expects. ``violations``
     holds what the guard found.
@@ -70,15 +70,23 @@ class MultipleInstancesError(FlowManagerError, RuntimeError):
 
 class JobsFailedError(FlowManagerError):
     """Raised by ``close_processes()`` when jobs raised; ``failures`` holds one record
-    per failed task (task, exception type, message, traceback text)."""
+    per failed task (task, exception type, message, traceback text). When the result
+    processor raised too, ``processing_failures`` holds those records (the error that
+    would have said so on its own is not raised)."""
 
-    def __init__(self, failures: Sequence[JobFailure], completed: int) -> None:
+    def __init__(self, failures: Sequence[JobFailure], completed: int,
+                 processing_failures: Sequence[ProcessingFailure] = ()) -> None:
         self.failures: tuple[JobFailure, ...] = tuple(failures)
         self.completed = completed
+        self.processing_failures: tuple[ProcessingFailure, ...] = tuple(processing_failures)
         total = completed + len(self.failures)
+        also = ""
+        if self.processing_failures:
+            also = (f"\nand the result processor raised for {len(self.processing_failures)} "
+                    f"result(s):\n{_summary(self.processing_failures)}")
         super().__init__(
             f"{len(self.failures)} of {total} jobs raised; their results were not passed to "
-            f"the result processor:\n{_summary(self.failures)}\n"
+            f"the result processor:\n{_summary(self.failures)}{also}\n"
             "  fix: handle the errors in the job, pass on_error= to see each failure as it "
             "happens, or close_processes(raise_on_error=False) and read .failures"
         )
@@ -105,15 +113,19 @@ class ResultProcessingError(FlowManagerError):
 
 class WorkerCrashedError(FlowManagerError):
     """Raised when a child process of FlowManagerMP died (a signal, ``os._exit``, out of
-    memory); says which process, how it ended and how many tasks were lost with it."""
+    memory); says which process, how it ended, how many tasks were lost with it
+    (``lost``) and how many submitted tasks had not left the main process (``unsent``)."""
 
-    def __init__(self, process: str, how: str, lost: int) -> None:
+    def __init__(self, process: str, how: str, lost: int, unsent: int = 0) -> None:
         self.process = process
         self.how = how
         self.lost = lost
+        self.unsent = unsent
+        held = (f", {unsent} more submitted task(s) had not been sent to an executor yet and "
+                "were not run," if unsent else "")
         super().__init__(
-            f"{process} {how}; {lost} task(s) were lost with it and the instance was shut "
-            "down\n  fix: find what killed it (a crash in native code, os._exit in a job, "
+            f"{process} {how}; {lost} task(s) were lost with it{held} and the instance was "
+            "shut down\n  fix: find what killed it (a crash in native code, os._exit in a job, "
             "the out-of-memory killer: see dmesg) and submit the lost tasks again to a new "
             "instance"
         )

@@ -27,10 +27,12 @@ from ._errors import JobFailure
 from ._wire import (
     END_OF_INPUT,
     FAILED,
+    LIST,
     TASKS_HEADER,
     Outbox,
     child_setup,
     dumps,
+    encode_results,
     parent_is_gone,
     unpack_tasks,
 )
@@ -73,9 +75,47 @@ def _failure(task: Any, exc: BaseException, fq_name: str) -> JobFailure:
         task=task,
         fq_name=fq_name,
         exc_type=_type_name(type(exc)),
-        message=str(exc),
-        traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+        message=_text(exc),
+        traceback=_traceback_text(exc),
     )
+
+
+def _text(exc: BaseException) -> str:
+    """``str(exc)``; an exception whose ``__str__`` raises must still be reported."""
+    try:
+        return str(exc)
+    except Exception as broken:
+        return f"<{type(exc).__name__} whose str() raised {type(broken).__name__}>"
+
+
+def _traceback_text(exc: BaseException) -> str:
+    try:
+        return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except Exception:
+        return f"{_type_name(type(exc))}: {_text(exc)}\n"
+
+
+def _unloadable(batch: int, exc: BaseException, fq_name: str) -> JobFailure:
+    """A task that was pickled in the main process but does not unpickle in this one;
+    ``batch`` > 1: it travelled in a batch pickled whole, which did not unpickle."""
+    what = (f"the task came in a batch of {batch} submitted as one list, which"
+            if batch > 1 else "the task")
+    message = (
+        f"{what} could not be unpickled in the executor process ({type(exc).__name__}: "
+        f"{_text(exc)}); submit plain data, of types every process of the program can import"
+    )
+    return JobFailure(task=None, fq_name=fq_name, exc_type="UnpicklableTaskError",
+                      message=message, traceback=f"UnpicklableTaskError: {message}\n")
+
+
+def load_tasks(data: bytes, fq_name: str) -> tuple[list[Any], list[JobFailure]]:
+    """(the tasks of a batch that unpickled, a failure for each one that did not)."""
+    slots, bad = unpack_tasks(data)
+    if not bad:
+        return slots, []
+    whole = len(slots) if TASKS_HEADER.unpack_from(data)[2] == LIST else 1
+    failures = [_unloadable(whole, exc, fq_name) for _, exc in bad]
+    return [task for task in slots if task is not FAILED], failures
 
 
 def _type_name(cls: type) -> str:
@@ -84,7 +124,8 @@ def _type_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-#: A check of the clock every this many sync tasks (reading it per task costs more).
+#: A check of the clock every this many quick sync tasks at most (reading it per task costs
+#: more); slow tasks are checked one by one, so a batch of them reports every _PARTIAL_S.
 _CLOCK_EVERY = 256
 
 
@@ -94,7 +135,7 @@ def encode(index: int, tasks: list[Any], results: list[Any], failures: list[JobF
     ``FAILED``; a result that does not pickle fails its own task only."""
     ok = [r for r in results if r is not FAILED] if failures else results
     try:
-        return dumps((index, ok, failures))
+        return encode_results(index, ok, failures)
     except Exception:
         pass
     ok = []
@@ -108,7 +149,7 @@ def encode(index: int, tasks: list[Any], results: list[Any], failures: list[JobF
             failures.append(_unpicklable_result(task, fq_name, result, exc))
         else:
             ok.append(result)
-    return dumps((index, ok, failures))
+    return encode_results(index, ok, failures)
 
 
 def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, batch: list[Any] | bytes,
@@ -131,15 +172,26 @@ def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, batch: list[Any] | b
 def _run_sync_tasks(fn: Callable[[Any], Any], fq_name: str, batch: list[Any] | bytes,
                     index: int, send: Callable[[bytes], None], sent: Callable[[int], None]
                     ) -> None:
-    tasks = unpack_tasks(batch) if isinstance(batch, bytes) else batch
+    if isinstance(batch, bytes):
+        tasks, unloadable = load_tasks(batch, fq_name)
+        if unloadable:  # they fail here, the rest of the batch runs
+            send(encode(index, [None] * len(unloadable), [FAILED] * len(unloadable), unloadable,
+                        fq_name))
+            sent(len(unloadable))
+    else:
+        tasks = batch
     results: list[Any] = []
     failures: list[JobFailure] = []
     first = 0  # tasks[first:] are not sent yet
-    since = time.monotonic()
-    for start in range(0, len(tasks), _CLOCK_EVERY):
+    since = time.monotonic()  # when tasks[first] started
+    step = 1  # tasks between two looks at the clock: many quick ones, few slow ones
+    start = 0
+    while start < len(tasks):
         # map() runs the jobs at C speed; list.extend keeps what it appended before a job
         # raised, and the map iterator has moved past that job: note it and go on.
-        remaining = iter(tasks[start:start + _CLOCK_EVERY])
+        began = time.monotonic()
+        remaining = iter(tasks[start:start + step])
+        start += step
         while True:
             try:
                 results.extend(map(fn, remaining))
@@ -148,7 +200,9 @@ def _run_sync_tasks(fn: Callable[[Any], Any], fq_name: str, batch: list[Any] | b
                 failures.append(_failure(tasks[first + len(results)], exc, fq_name))
                 results.append(FAILED)
         now = time.monotonic()
-        if now - since > _PARTIAL_S and first + len(results) < len(tasks):
+        quick = now - began < _PARTIAL_S / 16
+        step = min(step * 2, _CLOCK_EVERY) if quick else max(1, step // 2)
+        if now - since > _PARTIAL_S and start < len(tasks):
             count = len(results)
             send(encode(index, tasks[first:first + count], results, failures, fq_name))
             sent(count)
@@ -224,7 +278,7 @@ class _Executor:
             self.loop.remove_reader(self.tasks_in.fileno())
             self._maybe_finish()
             return
-        job_index, count = TASKS_HEADER.unpack_from(data)
+        job_index, count, _ = TASKS_HEADER.unpack_from(data)
         fq_name, fn, is_async = self.jobs[job_index]
         self.pending += count
         assert self.loop is not None
@@ -234,7 +288,10 @@ class _Executor:
                 self.pool, _run_sync_batch, fn, fq_name, data, self.index, self.out.send_now,
                 self._sent_threadsafe).add_done_callback(_sync_batch_ended)
             return
-        tasks = unpack_tasks(data)
+        tasks, unloadable = load_tasks(data, fq_name)
+        if unloadable:
+            count = len(unloadable)
+            self._deliver([None] * count, [FAILED] * count, unloadable, fq_name)
         if is_async:
             deliver = functools.partial(self._deliver, fq_name=fq_name)
             fail = functools.partial(_failure, fq_name=fq_name)

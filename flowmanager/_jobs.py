@@ -19,6 +19,7 @@ __all__ = [
     "check_positive",
     "check_processors",
     "job_table",
+    "pickled",
     "ship_jobs",
     "ship_processors",
     "start_context",
@@ -66,7 +67,11 @@ def job_table(job: Any) -> list[JobSpec]:
     if isinstance(job, Mapping):
         if not job:
             raise ValueError("the job mapping is empty; give at least one name -> job")
-        return [(str(name), *_callable(one, f"job[{name!r}]")) for name, one in job.items()]
+        for name in job:
+            if not isinstance(name, str):
+                raise TypeError(f"the names of a job mapping are what submit_task(fq_name=...) "
+                                f"takes and must be str, got {type(name).__name__} {name!r}")
+        return [(name, *_callable(one, f"job[{name!r}]")) for name, one in job.items()]
     fn, is_async = _callable(job, "job")
     return [(_name_of(job), fn, is_async)]
 
@@ -110,8 +115,13 @@ def ship_processors(on_complete: object, on_error: object) -> bytes:
 
 
 def check_picklable(value: Any, what: str) -> None:
+    pickled(value, what)
+
+
+def pickled(value: Any, what: str) -> bytes:
+    """``value`` pickled for an executor; a clear ``TypeError`` when it cannot be."""
     try:
-        dumps(value)
+        return dumps(value)
     except Exception as exc:
         raise TypeError(
             f"{what} cannot be pickled to reach an executor process: {type(value).__name__} "

@@ -68,11 +68,13 @@ from ._errors import (
     WorkerCrashedError,
 )
 from ._executor import executor_main
+from ._held import HeldTasks
 from ._jobs import (
     check_picklable,
     check_positive,
     check_processors,
     job_table,
+    pickled,
     ship_jobs,
     ship_processors,
     start_context,
@@ -81,7 +83,7 @@ from ._processes import ProcessStats, Stats, how_it_ended, process_stats, stop_p
 from ._progress import Progress, make_progress, require_tqdm
 from ._registry import creation_site, live_instance, register, unregister
 from ._results import process_batch, result_main
-from ._wire import DONE, END_OF_INPUT, EOF, logger, pack_tasks, widen
+from ._wire import DONE, END_OF_INPUT, EOF, decode_results, logger, pack_items, pack_tasks, widen
 
 __all__ = ["FlowManagerMP", "ProcessStats", "Stats"]
 
@@ -163,8 +165,7 @@ class FlowManagerMP:
         self._batches = 0
         self._last_look = 0.0
         self._names = {name: index for index, (name, _, _) in enumerate(self._jobs)}
-        self._buffered: dict[int, list[Any]] = {}
-        self._buffered_count = 0
+        self._held = HeldTasks(self._send_from_helper)
         self._ok = 0
         self._failures: list[JobFailure] = []
         self._processed = 0
@@ -251,7 +252,8 @@ class FlowManagerMP:
     def _shutdown(self) -> None:
         """Stop every child now (SIGTERM, then SIGKILL) and forget the instance."""
         self._state = "closed"
-        self._finalizer()
+        self._finalizer()  # first: a helper thread blocked on a pipe write gets EPIPE
+        self._held.close()
         for conn in self._incoming:
             conn.close()
         self._incoming = {}
@@ -297,32 +299,31 @@ class FlowManagerMP:
         if isinstance(task, list):
             self._submit_many(task, job_index, deadline, timeout)
             return
-        check_picklable(task, "the task")
+        blob = pickled(task, "the task")  # what runs is the task as it is now
         if self._submitted - self._ok - len(self._failures) >= self._max_in_flight:
             self._wait_for_room(1, deadline, timeout, "submit_task")
-        buffer = self._buffered.setdefault(job_index, [])
-        buffer.append(task)
-        self._buffered_count += 1
         self._submitted += 1
         self._progress_total()
-        # Adaptive batching: send once the least busy executor has no more work left than
-        # this batch holds (at once when one is idle); else hold and let the batch grow
-        # while the executors work. Batches grow with the backlog, never one write per task
-        # under load, and a lone task still leaves at once.
         now = time.monotonic()
-        if len(buffer) < self._chunk and now - self._last_look > _LOOK_EVERY_S:
+        if now - self._last_look > _LOOK_EVERY_S:
             self._last_look = now  # news of finished work, at most once a millisecond
             self._pump_nowait()
-        if len(buffer) >= self._chunk or min(map(sub, self._sent, self._done)) <= len(buffer):
-            self._send(job_index, buffer)
-            del self._buffered[job_index]
+        # Adaptive batching: send once the least busy executor has no more work left than
+        # this batch holds (at once when one is idle); else hold and let the batch grow
+        # while the executors work, at most HOLD_S (then the held-tasks thread sends it).
+        # Batches grow with the backlog, never one write per task under load, and a lone
+        # task still leaves at once.
+        with self._held.lock:
+            batch = self._held.hold(job_index, blob, now)
+            if len(batch) >= self._chunk or min(map(sub, self._sent, self._done)) <= len(batch):
+                self._send_held(job_index, self._held.take(job_index))
 
     def flush(self) -> None:
         """Send the tasks held back to fill a batch (``wait_for_completion`` does this too)."""
         self._check_open("flush")
-        for job_index, buffer in list(self._buffered.items()):
-            self._send(job_index, buffer)
-        self._buffered.clear()
+        with self._held.lock:
+            for job_index, batch in self._held.take_all():
+                self._send_held(job_index, batch)
 
     def wait_for_completion(self, timeout: float | None = None) -> None:
         """Wait until every submitted job has finished (and, in parallel mode, its result
@@ -416,22 +417,31 @@ class FlowManagerMP:
             self._wait_for_room(count, deadline, timeout,
                                 f"submit_task ({done} of {len(tasks)} tasks of the list submitted)")
             self._submitted += count
-            self._send_blob(blob, count)
+            with self._held.lock:
+                self._send_blob(blob, count)
         self._progress_total()
 
-    def _send(self, job_index: int, tasks: list[Any]) -> None:
-        self._buffered_count -= len(tasks)
-        self._send_blob(pack_tasks(job_index, tasks), len(tasks))
+    def _send_held(self, job_index: int, blobs: list[bytes]) -> None:
+        """Send tasks held for a batch (with the held-tasks lock)."""
+        self._send_blob(pack_items(job_index, blobs), len(blobs))
 
-    def _send_blob(self, blob: bytes, count: int) -> None:
+    def _send_from_helper(self, job_index: int, blobs: list[bytes]) -> None:
+        """The held-tasks thread's send: an executor that died is left for the caller's
+        thread to report (the OSError only stops the helper)."""
+        self._send_blob(pack_items(job_index, blobs), len(blobs), learn=False)
+
+    def _send_blob(self, blob: bytes, count: int, learn: bool = True) -> None:
+        """Write one batch to the least busy executor (with the held-tasks lock)."""
         backlogs = self._backlogs()
         index = backlogs.index(min(backlogs))
         conn = self._task_out[index]
-        assert conn is not None
+        if conn is None:  # shut down meanwhile
+            raise OSError("the instance was shut down")
         try:
             conn.send_bytes(blob)
         except OSError:  # the executor died: its sentinel says how
-            self._pump(_deadline(_CRASH_DRAIN_S), lambda: False)
+            if learn:
+                self._pump(_deadline(_CRASH_DRAIN_S), lambda: False)
             raise
         self._sent[index] += count
         self._batches += 1
@@ -456,6 +466,9 @@ class FlowManagerMP:
     def _job_index(self, fq_name: str | None) -> int:
         if fq_name is None and len(self._jobs) == 1:
             return 0
+        if fq_name is not None and not isinstance(fq_name, str):
+            raise TypeError(f"fq_name must be the str name of a job (one of "
+                            f"{self.get_fq_names()}), got {type(fq_name).__name__} {fq_name!r}")
         index = self._names.get(fq_name) if fq_name is not None else None
         if index is not None:
             return index
@@ -504,8 +517,14 @@ class FlowManagerMP:
 
     def _pump_nowait(self) -> None:
         waitables: list[Any] = [*self._incoming, *self._live_sentinels]
-        if waitables:
+        if not waitables:
+            return
+        try:
             self._handle(wait(waitables, 0))
+        except BaseException:
+            if self._state == "open" or self._state == "closing":
+                self._shutdown()
+            raise
 
     def _handle(self, ready: Iterable[Any]) -> None:
         exits = []
@@ -526,7 +545,9 @@ class FlowManagerMP:
             return
         try:
             while True:
-                self._on_message(source, pickle.loads(conn.recv_bytes()))
+                data = conn.recv_bytes()
+                self._on_message(source, decode_results(data) if source >= 0
+                                 else pickle.loads(data))
                 if not conn.poll():
                     return
         except (EOFError, OSError):
@@ -538,7 +559,8 @@ class FlowManagerMP:
     def _on_message(self, source: int, message: tuple[Any, ...]) -> None:
         if source >= 0:  # serial: straight from executor `source`
             index, results, failures = message
-            self._stored.append((results, failures))
+            if self._on_complete is not None or self._on_error is not None:
+                self._stored.append((results, failures))
             self._count(index, len(results), failures)
             return
         if message[0] == EOF:
@@ -548,6 +570,9 @@ class FlowManagerMP:
         _, index, ok, failures, processed, errors = message
         self._processed += processed
         self._processing_failures.extend(errors)
+        for error in errors:  # logged here, where the application set up logging
+            logger.error("%s raised for result %s in the result process; processing goes on"
+                         "\n%s", error.role, error.result, error.traceback.rstrip())
         self._count(index, ok, failures)
 
     def _count(self, index: int, ok: int, failures: list[JobFailure]) -> None:
@@ -571,7 +596,8 @@ class FlowManagerMP:
         if code == 0 and self._ending:
             return  # the normal end; close_processes() checks the counts
         self._wait_drained(index)
-        self._crashed(process, code, self._sent[index] - self._done[index])
+        self._crashed(process, code, self._sent[index] - self._done[index],
+                      unsent=self._submitted - sum(self._sent))
 
     def _on_results_exit(self) -> None:
         process = self._result_process
@@ -605,11 +631,11 @@ class FlowManagerMP:
                 assert isinstance(conn, Connection)
                 self._read(conn)
 
-    def _crashed(self, process: BaseProcess, code: int, lost: int) -> None:
+    def _crashed(self, process: BaseProcess, code: int, lost: int, unsent: int = 0) -> None:
         role = "result process" if process is self._result_process else "executor process"
         self._crash = WorkerCrashedError(
             f"the {role} {process.name!r} (pid {process.pid})", how_it_ended(code, self._ending),
-            lost)
+            lost, unsent)
         logger.error("%s", self._crash)
         raise self._crash
 
@@ -629,7 +655,9 @@ class FlowManagerMP:
         if self._crash is not None:
             return
         self.flush()
-        self._state = "closing"
+        with self._held.lock:  # from here on the held-tasks thread sends nothing
+            self._state = "closing"
+        self._held.close()
         self._ending = True
         for index, conn in enumerate(self._task_out):
             if conn is not None:
@@ -678,7 +706,7 @@ class FlowManagerMP:
         if self._crash is not None:
             raise self._crash
         if self._failures and raise_on_error:
-            raise JobsFailedError(self._failures, self._ok)
+            raise JobsFailedError(self._failures, self._ok, self._processing_failures)
         if self._processing_failures:
             raise ResultProcessingError(self._processing_failures,
                                         len(self._processing_failures), self._processed)

@@ -18,7 +18,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from ._errors import JobFailure, ProcessingFailure, _short_repr
-from ._wire import DONE, EOF, child_setup, dumps, logger, parent_is_gone
+from ._wire import DONE, EOF, child_setup, decode_results, dumps, logger, parent_is_gone
 
 __all__ = ["process_batch", "result_main"]
 
@@ -30,10 +30,13 @@ def process_batch(
     on_error: Processor | None,
     results: Sequence[Any],
     failures: Sequence[JobFailure],
+    log: bool = True,
 ) -> tuple[int, list[ProcessingFailure]]:
     """Feed one batch to the processors; returns (results processed, processor failures).
 
-    A processor that raises is logged with its traceback and counted; the batch goes on.
+    A processor that raises is counted and the batch goes on. With ``log`` (serial mode,
+    the main process) it is logged here with its traceback; the result process leaves the
+    logging to the main process, where the application configured its handlers.
     """
     errors: list[ProcessingFailure] = []
     if on_complete is not None:
@@ -46,20 +49,21 @@ def process_batch(
                     on_complete(result)
                 break
             except Exception as exc:
-                errors.append(_processing_failure("on_complete", result, exc))
+                errors.append(_processing_failure("on_complete", result, exc, log))
     processed = len(results) - len(errors)  # only on_complete failures so far
     if on_error is not None:
         for failure in failures:
             try:
                 on_error(failure)
             except Exception as exc:
-                errors.append(_processing_failure("on_error", failure, exc))
+                errors.append(_processing_failure("on_error", failure, exc, log))
     return processed, errors
 
 
-def _processing_failure(role: str, result: Any, exc: Exception) -> ProcessingFailure:
-    logger.error("%s raised for result %s; processing goes on", role, _short_repr(result),
-                 exc_info=exc)
+def _processing_failure(role: str, result: Any, exc: Exception, log: bool) -> ProcessingFailure:
+    if log:
+        logger.error("%s raised for result %s; processing goes on", role, _short_repr(result),
+                     exc_info=exc)
     return ProcessingFailure(
         role=role,
         result=_short_repr(result),
@@ -100,8 +104,8 @@ def result_main(
                 _send(to_main, dumps((EOF, live.pop(conn))))
                 conn.close()
                 continue
-            index, results, failures = pickle.loads(data)
-            processed, errors = process_batch(on_complete, on_error, results, failures)
+            index, results, failures = decode_results(data)
+            processed, errors = process_batch(on_complete, on_error, results, failures, log=False)
             _send(to_main, dumps((DONE, index, len(results), failures, processed, errors)))
     to_main.close()
 

@@ -3,13 +3,19 @@
 Every message is one ``send_bytes`` of one pickled tuple holding a whole batch:
 
 ========================  ==========================================================
-main -> executor          ``(job_index, count)`` header + ``[task, ...]``; ``b""``: end
-executor -> results       ``(executor_index, [result, ...], [JobFailure, ...])``
+main -> executor          ``(job_index, count, kind)`` header + ``[task, ...]`` pickled
+                          whole (``LIST``) or ``[bytes, ...]``, each task pickled
+                          alone at ``submit_task`` (``ITEMS``); ``b""``: end of input
+executor -> results       ``(executor_index, ok, failed)`` header +
+                          ``([result, ...], [JobFailure, ...])``
 results -> main           ``(DONE, executor_index, ok, [JobFailure], processed, [errors])``
                           or ``(EOF, executor_index)`` once an executor's pipe is drained
 ========================  ==========================================================
 
 In serial mode the executors' pipes end in the main process instead of the result process.
+The headers let a reader account for every task of a message whose body does not unpickle
+(a class the reading process cannot import, a ``__reduce__`` that raises): each becomes a
+failure of its own task instead of a lost batch or a dead process.
 """
 
 from __future__ import annotations
@@ -30,12 +36,18 @@ __all__ = [
     "END_OF_INPUT",
     "EOF",
     "FAILED",
+    "ITEMS",
+    "LIST",
     "PROTOCOL",
+    "RESULTS_HEADER",
     "TASKS_HEADER",
     "Outbox",
     "child_setup",
+    "decode_results",
     "dumps",
+    "encode_results",
     "logger",
+    "pack_items",
     "pack_tasks",
     "parent_is_gone",
     "unpack_tasks",
@@ -58,18 +70,72 @@ def dumps(value: object) -> bytes:
     return pickle.dumps(value, PROTOCOL)
 
 
-#: A task batch starts with (job index, task count) so an executor can route it unopened.
-TASKS_HEADER: Final = struct.Struct("<II")
+#: A task batch starts with (job index, task count, kind) so an executor can route it
+#: unopened and account for its tasks even when the body does not unpickle.
+TASKS_HEADER: Final = struct.Struct("<III")
+LIST: Final = 0  # the body is the task list, pickled whole (a list submitted at once)
+ITEMS: Final = 1  # the body is a list of tasks pickled one by one (single submits)
+#: A result batch starts with (executor index, results, failures), for the same reason.
+RESULTS_HEADER: Final = struct.Struct("<III")
 
 
 def pack_tasks(job_index: int, tasks: list[Any]) -> bytes:
     """A main -> executor message: header + the pickled task list (may raise: unpicklable)."""
-    return TASKS_HEADER.pack(job_index, len(tasks)) + pickle.dumps(tasks, PROTOCOL)
+    return TASKS_HEADER.pack(job_index, len(tasks), LIST) + pickle.dumps(tasks, PROTOCOL)
 
 
-def unpack_tasks(data: bytes) -> list[Any]:
-    tasks: list[Any] = pickle.loads(memoryview(data)[TASKS_HEADER.size:])
-    return tasks
+def pack_items(job_index: int, items: list[bytes]) -> bytes:
+    """A main -> executor message of tasks that were pickled one by one."""
+    return TASKS_HEADER.pack(job_index, len(items), ITEMS) + pickle.dumps(items, PROTOCOL)
+
+
+def unpack_tasks(data: bytes) -> tuple[list[Any], list[tuple[int, BaseException]]]:
+    """The tasks of a main -> executor message, and (position, error) of each task that
+    did not unpickle; those positions hold ``FAILED``. A ``LIST`` body that does not
+    unpickle fails every task of the message."""
+    _, count, kind = TASKS_HEADER.unpack_from(data)
+    body = memoryview(data)[TASKS_HEADER.size:]
+    try:
+        loaded: list[Any] = pickle.loads(body)
+    except Exception as exc:
+        return [FAILED] * count, [(position, exc) for position in range(count)]
+    if kind == LIST:
+        return loaded, []
+    tasks: list[Any] = []
+    bad: list[tuple[int, BaseException]] = []
+    for position, item in enumerate(loaded):
+        try:
+            tasks.append(pickle.loads(item))
+        except Exception as exc:
+            tasks.append(FAILED)
+            bad.append((position, exc))
+    return tasks, bad
+
+
+def encode_results(index: int, results: list[Any], failures: list[Any]) -> bytes:
+    """An executor -> results message (may raise: a result that does not pickle)."""
+    return RESULTS_HEADER.pack(index, len(results), len(failures)) + pickle.dumps(
+        (results, failures), PROTOCOL)
+
+
+def decode_results(data: bytes) -> tuple[int, list[Any], list[Any]]:
+    """(executor index, results, failures) of an executor -> results message. A body that
+    does not unpickle here becomes one failure per task it held, never a lost batch."""
+    from ._errors import JobFailure
+
+    index, ok, failed = RESULTS_HEADER.unpack_from(data)
+    try:
+        results, failures = pickle.loads(memoryview(data)[RESULTS_HEADER.size:])
+    except Exception as exc:
+        message = (
+            f"a batch of {ok + failed} outcome(s) from executor {index} could not be unpickled "
+            f"in the process that reads results ({type(exc).__name__}: {exc}); return plain "
+            "data from the job, of types every process of the program can import"
+        )
+        failure = JobFailure(task=None, fq_name="?", exc_type="UnpicklableResultError",
+                             message=message, traceback=f"UnpicklableResultError: {message}\n")
+        return index, [], [failure] * (ok + failed)
+    return index, results, failures
 
 
 #: Linux ``fcntl`` command to resize a pipe (not exported by the fcntl module before 3.10).

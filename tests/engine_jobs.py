@@ -176,3 +176,46 @@ async def raise_cancelled(task: int) -> int:
     if task == 1:
         raise asyncio.CancelledError
     return task
+
+
+# -- values that pickle in one process and fail to unpickle in another ---------------------------
+
+
+def refuse_to_load(value: int) -> Any:
+    """What unpickling a ``LoadsBadly`` calls: it raises, as a missing class would."""
+    raise LookupError(f"cannot rebuild {value}")
+
+
+class LoadsBadly:
+    """Pickles fine; unpickling it anywhere raises."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[Any, tuple[int]]:
+        return refuse_to_load, (self.value,)
+
+
+def double_or_loads_badly(task: int) -> Any:
+    """Doubles even tasks; for odd ones returns a result the result process cannot load."""
+    return LoadsBadly(task) if task % 2 else task * 2
+
+
+async def double_async_plain(task: int) -> int:
+    return task * 2
+
+
+class BrokenStr(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no text for you")
+
+
+def raise_broken_str(task: int) -> int:
+    if task % 2:
+        raise BrokenStr()
+    return task
+
+
+def slow_value_of(task: dict[str, int]) -> int:
+    time.sleep(0.05)
+    return task["i"]

@@ -85,11 +85,12 @@ def test_failed_jobs_need_not_raise() -> None:
     assert manager.stats().failed == 1
 
 
-@pytest.mark.timeout(30)
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("method", jobs.START_METHODS)
 @pytest.mark.parametrize("serial", [False, True])
-def test_a_raising_on_complete_is_counted_and_processing_goes_on(
-        serial: bool, out: Path, caplog: pytest.LogCaptureFixture) -> None:
-    manager = FlowManagerMP(jobs.double, jobs.picky, serial, workers=1)
+def test_a_raising_on_complete_is_counted_logged_here_and_processing_goes_on(
+        serial: bool, method: str, out: Path, caplog: pytest.LogCaptureFixture) -> None:
+    manager = FlowManagerMP(jobs.double, jobs.picky, serial, workers=1, start_method=method)
     manager.submit_task([1, 2, 3])
     with pytest.raises(ResultProcessingError) as caught:
         manager.close_processes()
@@ -102,10 +103,34 @@ def test_a_raising_on_complete_is_counted_and_processing_goes_on(
     assert sorted(text for _, text in jobs.read_records(out)) == ["2", "6"]
     stats = manager.stats()
     assert (stats.completed, stats.processed, stats.processing_errors) == (3, 2, 1)
-    if serial:  # logged here; in parallel mode the result process logs it
-        assert [r.getMessage() for r in caplog.records] == [
-            "on_complete raised for result 4; processing goes on"]
-        assert caplog.records[0].exc_info is not None
+    # Logged once, in this process, where the application set up logging (under spawn and
+    # forkserver the result process has none of its handlers).
+    [record] = caplog.records
+    assert record.name == "flowmanager"
+    if serial:
+        assert record.getMessage() == "on_complete raised for result 4; processing goes on"
+        assert record.exc_info is not None
+    else:
+        text = record.getMessage()
+        assert text.startswith("on_complete raised for result 4 in the result process; "
+                               "processing goes on\nTraceback (most recent call last):\n")
+        assert text.endswith("\nRuntimeError: cannot store 4")
+
+
+@pytest.mark.timeout(30)
+def test_job_failures_and_processing_failures_are_both_told_at_close() -> None:
+    manager = FlowManagerMP(jobs.fail_on_odd, jobs.picky, workers=1)
+    manager.submit_task([1, 2])  # the job raises for 1; picky records 2
+    manager.submit_task([4])  # picky raises for the result 4
+    with pytest.raises(JobsFailedError) as caught:
+        manager.close_processes()
+    assert str(caught.value) == (
+        "1 of 3 jobs raised; their results were not passed to the result processor:\n"
+        f"  - ValueError: odd task 1 (task 1, job {JOB})\n"
+        "and the result processor raised for 1 result(s):\n"
+        "  - RuntimeError: cannot store 4 (on_complete of result 4)\n" + FAILED_FIX
+    )
+    assert [f.result for f in caught.value.processing_failures] == ["4"]
 
 
 @pytest.mark.timeout(30)
