@@ -16,9 +16,11 @@ Process model::
 
 * The main process owns the input side: ``submit_task`` pickles tasks at once (an
   unpicklable task raises ``TypeError`` and nothing is enqueued), groups them into batches
-  and writes one message per batch to the executor with the shortest backlog. At most
-  ``max_in_flight`` tasks are submitted and not yet finished; beyond that ``submit_task``
-  waits for room.
+  and writes one message per batch to the executor with the shortest backlog. Tasks
+  submitted one at a time may be held for a batch; what is held leaves within ``HOLD_S``
+  even if the caller makes no further call (``_held``: a helper thread that exists only
+  while tasks are held). At most ``max_in_flight`` tasks are submitted and not yet
+  finished; beyond that ``submit_task`` waits for room.
 * An executor runs every task it holds at once on one event loop. A batch of async jobs
   starts in one asyncio Task that steps the jobs by hand; the first job that suspends
   keeps that Task and the rest get one each (``_async_batch``), so 10,000+ jobs wait at
