@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,8 +73,9 @@ def test_serial_mode_runs_on_complete_here_inside_close(method: str) -> None:
     assert sorted(seen) == [2, 4, 6]
 
 
-@pytest.mark.timeout(30)
-def test_jobs_of_every_shape_and_routing_by_fq_name() -> None:
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("method", jobs.START_METHODS)
+def test_jobs_of_every_shape_and_routing_by_fq_name(method: str) -> None:
     seen: list[int] = []
     factor = 5
     manager = FlowManagerMP(
@@ -87,6 +89,7 @@ def test_jobs_of_every_shape_and_routing_by_fq_name() -> None:
         },
         seen.append,
         serial_processing=True,
+        start_method=method,
     )
     assert manager.get_fq_names() == ["double", "async", "object", "async-object", "lambda",
                                       "closure"]
@@ -100,9 +103,10 @@ def test_jobs_of_every_shape_and_routing_by_fq_name() -> None:
     assert sorted(seen) == [-1, 2, 2, 3, 5, 101]
 
 
-@pytest.mark.timeout(30)
-def test_ten_thousand_async_jobs_run_at_once() -> None:
-    manager = FlowManagerMP(jobs.sleep_async, workers=1)
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("method", jobs.START_METHODS)
+def test_ten_thousand_async_jobs_run_at_once(method: str) -> None:
+    manager = FlowManagerMP(jobs.sleep_async, workers=1, start_method=method)
     manager.submit_task([0.5] * 10_000)
     manager.wait_for_completion(timeout=10)  # one after another this would take 5000 s
     assert manager.stats().completed == 10_000
@@ -352,3 +356,16 @@ def test_serial_on_error_sees_each_failure_in_this_process() -> None:
     manager.submit_task([1, 2, 3])
     manager.close_processes()
     assert sorted(seen) == [(1, "ValueError", os.getpid()), (3, "ValueError", os.getpid())]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("method", jobs.START_METHODS)
+def test_threads_run_blocking_sync_jobs_side_by_side(method: str, out: Path) -> None:
+    manager = FlowManagerMP(jobs.sleep_for, jobs.record, workers=1, threads=8,
+                            start_method=method)
+    started = time.monotonic()
+    manager.submit_task([0.5] * 8)
+    manager.wait_for_completion(timeout=20)
+    assert time.monotonic() - started < 2.0  # one thread would take 4 s
+    manager.close_processes()
+    assert [text for _, text in jobs.read_records(out)] == ["0.5"] * 8

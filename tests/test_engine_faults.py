@@ -133,9 +133,10 @@ def test_job_failures_and_processing_failures_are_both_told_at_close() -> None:
     assert [f.result for f in caught.value.processing_failures] == ["4"]
 
 
-@pytest.mark.timeout(30)
-def test_an_unpicklable_task_raises_at_once_and_enqueues_nothing() -> None:
-    manager = FlowManagerMP(jobs.double, workers=1)
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("method", jobs.START_METHODS)
+def test_an_unpicklable_task_raises_at_once_and_enqueues_nothing(method: str) -> None:
+    manager = FlowManagerMP(jobs.double, workers=1, start_method=method)
     with pytest.raises(TypeError) as caught:
         manager.submit_task([1, threading.Lock(), 3])
     assert str(caught.value) == (
@@ -249,9 +250,10 @@ def test_timeouts_bound_the_wait_and_close_leaves_nothing_behind(method: str) ->
     assert live_instance() is None
 
 
-@pytest.mark.timeout(30)
-def test_submit_waits_for_room_under_the_in_flight_limit() -> None:
-    manager = FlowManagerMP(jobs.sleep_for, workers=1, max_in_flight=2)
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("method", jobs.START_METHODS)
+def test_submit_waits_for_room_under_the_in_flight_limit(method: str) -> None:
+    manager = FlowManagerMP(jobs.sleep_for, workers=1, max_in_flight=2, start_method=method)
     manager.submit_task([0.3, 30.0])
     manager.submit_task(0.0, timeout=5)  # waits until the 0.3 s task is done
     with pytest.raises(FlowTimeoutError) as caught:
