@@ -298,7 +298,8 @@ def test_the_start_method_the_program_set_is_the_default(method: str) -> None:
         "    print(manager.start_method, sorted(done))\n"
     )
     tests = Path(__file__).parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join([str(tests), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
     ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          env=env, timeout=50, check=False)
     assert (ran.returncode, ran.stdout, ran.stderr) == (0, f"{method} [2, 4]\n", "")

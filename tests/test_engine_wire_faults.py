@@ -4,7 +4,6 @@ crash learnt in passing. Every task is accounted for and nothing hangs."""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
