@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -70,30 +71,45 @@ def _own_cgroup(version: int, controller: str = "cpu") -> str | None:
     return None
 
 
-def _quota_v2(root: Path) -> float | None:
-    # cpu.max is "max 100000" (unlimited) or "200000 100000" (2 CPUs); a parent cgroup may
-    # be the one that limits, so walk up from ours to the root and keep the smallest.
-    own = _own_cgroup(2) or "/"
-    best: float | None = None
-    path = root / own.lstrip("/")
-    while True:
-        limit = path / "cpu.max"
-        if limit.exists():
-            quota, period = limit.read_text().split()
-            if quota != "max":
-                value = int(quota) / int(period)
-                best = value if best is None else min(best, value)
-        if path == root or root not in path.parents:
-            break
-        path = path.parent
-    return best
+def _quota_v2(root: Path, own: str | None = None) -> float | None:
+    # cpu.max is "max 100000" (unlimited) or "200000 100000" (2 CPUs).
+    return _smallest_up(root, own or _own_cgroup(2) or "/", _cpu_max)
 
 
-def _quota_v1(root: Path) -> float | None:
+def _quota_v1(root: Path, own: str | None = None) -> float | None:
+    # cpu.cfs_quota_us is -1 (unlimited) or the microseconds per cpu.cfs_period_us.
     for base in (root / "cpu,cpuacct", root / "cpu"):
-        quota_file = base / "cpu.cfs_quota_us"
-        if quota_file.exists():
-            quota = int(quota_file.read_text())
-            period = int((base / "cpu.cfs_period_us").read_text())
-            return None if quota <= 0 else quota / period
+        if base.is_dir():
+            return _smallest_up(base, own or _own_cgroup(1) or "/", _cfs_quota)
     return None
+
+
+def _smallest_up(base: Path, own: str, read: Callable[[Path], float | None]) -> float | None:
+    """The smallest quota from this process's cgroup up to ``base``: a parent cgroup may be
+    the one that limits. (In a container the cgroup namespace makes ``own`` "/".)"""
+    best: float | None = None
+    path = base / own.lstrip("/")
+    while True:
+        if path.is_dir():
+            value = read(path)
+            if value is not None:
+                best = value if best is None else min(best, value)
+        if path == base or base not in path.parents:
+            return best
+        path = path.parent
+
+
+def _cpu_max(path: Path) -> float | None:
+    limit = path / "cpu.max"
+    if not limit.exists():
+        return None
+    quota, period = limit.read_text().split()
+    return None if quota == "max" else int(quota) / int(period)
+
+
+def _cfs_quota(path: Path) -> float | None:
+    quota_file = path / "cpu.cfs_quota_us"
+    if not quota_file.exists():
+        return None
+    quota = int(quota_file.read_text())
+    return None if quota <= 0 else quota / int((path / "cpu.cfs_period_us").read_text())

@@ -51,6 +51,20 @@ def test_cgroup_v1_quota_is_read_from_cfs_files(tmp_path: Path) -> None:
     assert cgroup_cpu_quota(tmp_path) is None
 
 
+def test_cgroup_v1_quota_of_the_own_cgroup_and_its_parents(tmp_path: Path) -> None:
+    # Without a cgroup namespace the limit sits in this process's own cgroup, or a parent's.
+    base = tmp_path / "cpu"
+    own = base / "kubepods" / "pod1" / "app"
+    own.mkdir(parents=True)
+    for path, quota in ((base, -1), (base / "kubepods", 400000), (own, 300000)):
+        (path / "cpu.cfs_quota_us").write_text(f"{quota}\n")
+        (path / "cpu.cfs_period_us").write_text("100000\n")
+    assert _quota_v1(tmp_path, "/kubepods/pod1/app") == 3.0
+    (own / "cpu.cfs_quota_us").write_text("-1\n")
+    assert _quota_v1(tmp_path, "/kubepods/pod1/app") == 4.0  # the parent limits
+    assert _quota_v1(tmp_path, "/") is None
+
+
 def test_usable_cpus_follow_the_affinity_mask() -> None:
     process = psutil.Process()
     mask = process.cpu_affinity()
