@@ -43,6 +43,14 @@ def _lint_block(rule: Rule) -> list[str]:
     ]
 
 
+def _other_samples(rule: Rule) -> list[str]:
+    out: list[str] = []
+    for caption, fields in rule.other_samples.items():
+        text = rule.format(**{**rule.sample, **fields}).lint_text
+        out += [f"{caption}, the linter and the runtime say:", "", "```text", text, "```", ""]
+    return out
+
+
 def render_rule(rule: Rule) -> str:
     """The Markdown page of one rule."""
     lint = rule.format(**rule.sample)
@@ -81,6 +89,7 @@ def render_rule(rule: Rule) -> str:
         f"flowmanager.{rule.error}: {format_violation(runtime)}",
         "```",
         "",
+        *_other_samples(rule),
         "## Known problems",
         "",
         rule.known_problems,

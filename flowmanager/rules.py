@@ -21,6 +21,8 @@ from types import MappingProxyType
 __all__ = [
     "DOCS_DIR",
     "MAIN_BLOCK",
+    "MAIN_BLOCK_REASON",
+    "NESTED_REASON",
     "RULES",
     "UNPICKLABLE_FACTORIES",
     "UNPICKLABLE_NAME_PARTS",
@@ -74,9 +76,9 @@ class Rule:
     """One rule: its identity, its words, and the examples that show it.
 
     ``message`` and ``fix`` are ``str.format`` templates. Their fields come from
-    a :class:`ProcessorInfo` (``name``, ``where``, ``culprit``, ``type``,
-    ``root``) or, for FMP001, from the front end (``where``). ``sample`` fills
-    them for the rendered docs.
+    a :class:`ProcessorInfo` (``name``, ``where``, ``reason``, ``culprit``,
+    ``type``, ``root``) or, for FMP001, from the front end (``where``).
+    ``sample`` fills them for the rendered docs.
     """
 
     code: str
@@ -97,13 +99,22 @@ class Rule:
     expected: str = ""
     #: False for a rule only the runtime can check (it needs the live objects).
     linted: bool = True
+    #: The words of the ``{reason}`` field, by kind of finding: the front ends pass the
+    #: kind (``reason="main-block"``) and :meth:`format` puts these words in its place.
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    #: More fillings of the templates for the rule page, each under a caption that says
+    #: when its words apply (another ``reason``, say); the fields override ``sample``.
+    other_samples: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def doc_path(self) -> str:
         return f"{DOCS_DIR}/{self.code}.md"
 
     def format(self, **fields: str) -> Violation:
-        """Fill the templates; missing fields are a programming error (KeyError)."""
+        """Fill the templates; missing fields are a programming error (KeyError), and so
+        is a ``reason`` that names no entry of :attr:`reasons`."""
+        if self.reasons:
+            fields = {**fields, "reason": self.reasons[fields["reason"]].format(**fields)}
         return Violation(
             code=self.code,
             name=self.name,
@@ -147,11 +158,15 @@ class Captured:
     (``process_result.__globals__['db']``), ``type`` what it is
     (``sqlite3.Connection`` at run time, ``sqlite3.connect() result`` when
     linting) and ``root`` the name the fix should talk about (``db``).
+    ``whole`` is set when the culprit is a whole instance (only the runtime
+    judges those): ``root`` is then its class name, and the fix talks about
+    "the TextIOWrapper object".
     """
 
     path: str
     type: str
     root: str
+    whole: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,12 +201,12 @@ def judge_processor(info: ProcessorInfo, serial_processing: bool | None) -> Viol
     if info.is_lambda:
         return get_rule(FMP101).format(name=quoted)
     if info.enclosing is not None:
-        return get_rule(FMP102).format(name=quoted, where=info.enclosing)
+        reason = MAIN_BLOCK_REASON if info.enclosing == MAIN_BLOCK else NESTED_REASON
+        return get_rule(FMP102).format(name=quoted, where=info.enclosing, reason=reason)
     if info.unpicklable is not None:
         cap = info.unpicklable
-        return get_rule(FMP103).format(
-            name=quoted, culprit=cap.path, type=cap.type, root=f"'{cap.root}'"
-        )
+        root = f"the {cap.root} object" if cap.whole else f"'{cap.root}'"
+        return get_rule(FMP103).format(name=quoted, culprit=cap.path, type=cap.type, root=root)
     if info.unimportable is not None:
         return get_rule(FMP104).format(name=quoted, where=info.unimportable)
     return None
@@ -199,6 +214,10 @@ def judge_processor(info: ProcessorInfo, serial_processing: bool | None) -> Viol
 
 #: ``ProcessorInfo.enclosing`` for a function defined only under the main guard.
 MAIN_BLOCK = "the 'if __name__ == \"__main__\":' block"
+
+#: FMP102's kinds of finding, the keys of its ``reasons``.
+NESTED_REASON = "nested"
+MAIN_BLOCK_REASON = "main-block"
 
 
 def inside_function(qualified_name: str) -> str:
@@ -548,10 +567,14 @@ manager.close_processes()
             "Finds a result processor defined inside a function, or only inside the "
             '`if __name__ == "__main__":` block, passed in parallel mode.'
         ),
-        message=(
-            "result processor {name} is defined inside {where}; a nested function cannot be "
-            "pickled for parallel result processing"
-        ),
+        message="result processor {name} is defined inside {where}; {reason}",
+        reasons={
+            NESTED_REASON: "a nested function cannot be pickled for parallel result processing",
+            MAIN_BLOCK_REASON: (
+                "a child process started with spawn or forkserver never runs that block, so "
+                "it cannot find {name}"
+            ),
+        },
         fix="move {name} to module level, or pass serial_processing=True",
         why=(
             "The result process receives the result processor by name: pickle records its "
@@ -574,7 +597,12 @@ manager.close_processes()
         ),
         expected="a result processor defined at module level, where a child process can import it",
         error="UnpicklableResultProcessorError",
-        sample={"name": "'save'", "where": "'main()'"},
+        sample={"name": "'save'", "where": "'main()'", "reason": NESTED_REASON},
+        other_samples={
+            'For a function defined only inside `if __name__ == "__main__":`': {
+                "where": MAIN_BLOCK, "reason": MAIN_BLOCK_REASON,
+            },
+        },
         bad=(
             _ex("Defined inside a function", _JOB + '''
 
@@ -963,6 +991,10 @@ def _with_imports(rule: Rule) -> Rule:
 
     return replace(rule, sample=MappingProxyType(dict(rule.sample)),
                    runtime_sample=MappingProxyType(dict(rule.runtime_sample)),
+                   reasons=MappingProxyType(dict(rule.reasons)),
+                   other_samples=MappingProxyType(
+                       {k: MappingProxyType(dict(v)) for k, v in rule.other_samples.items()}
+                   ),
                    bad=tuple(map(tidy, rule.bad)), good=tuple(map(tidy, rule.good)))
 
 

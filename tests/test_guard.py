@@ -396,7 +396,8 @@ def test_a_main_script_function_defined_only_under_the_guard(tmp_path: Path) -> 
     assert json.loads(proc.stdout) == {
         "save": ["FMP102"], "method": ["FMP102"], "top": [],
         "message": "result processor 'save' is defined inside the 'if __name__ == \"__main__\":' "
-                   "block; a nested function cannot be pickled for parallel result processing",
+                   "block; a child process started with spawn or forkserver never runs that "
+                   "block, so it cannot find 'save'",
     }
 
 

@@ -59,3 +59,10 @@ def test_page_shows_every_part_of_the_rule() -> None:
         "  fix:      move 'save' to module level, or pass serial_processing=True\n"
         "  see:      docs/rules/FMP102.md\n"
     ) in page
+    assert (
+        'For a function defined only inside `if __name__ == "__main__":`, the linter and the '
+        "runtime say:\n\n```text\nFMP102 result processor 'save' is defined inside the 'if "
+        "__name__ == \"__main__\":' block; a child process started with spawn or forkserver "
+        "never runs that block, so it cannot find 'save'; fix: move 'save' to module level, or "
+        "pass serial_processing=True\n```\n"
+    ) in page

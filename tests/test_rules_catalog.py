@@ -21,7 +21,8 @@ def test_the_codes_and_names_are_fixed() -> None:
 @pytest.mark.parametrize("code", list(rules.RULES))
 def test_every_rule_fills_its_templates_from_its_sample(code: str) -> None:
     rule = rules.RULES[code]
-    for fields in (rule.sample, {**rule.sample, **rule.runtime_sample}):
+    others = [{**rule.sample, **fields} for fields in rule.other_samples.values()]
+    for fields in (rule.sample, {**rule.sample, **rule.runtime_sample}, *others):
         v = rule.format(**fields)
         assert "{" not in v.message and "{" not in v.hint
         assert v.lint_text == f"{code} {v.message}; fix: {v.hint}"
@@ -57,6 +58,40 @@ def test_fmp103_text() -> None:
         "the result processor instead, or pass serial_processing=True to process results in "
         "this process"
     )
+
+
+def test_fmp103_text_for_a_whole_instance() -> None:
+    whole = Captured("write.__self__", "_io.TextIOWrapper", "TextIOWrapper", whole=True)
+    v = judge_processor(ProcessorInfo("write", unpicklable=whole), False)
+    assert v is not None
+    assert v.hint == (
+        "create the TextIOWrapper object inside the result processor instead, or pass "
+        "serial_processing=True to process results in this process"
+    )
+
+
+@pytest.mark.parametrize(
+    ("enclosing", "message"),
+    [
+        ("'main()'", "result processor 'save' is defined inside 'main()'; a nested function "
+                     "cannot be pickled for parallel result processing"),
+        (rules.MAIN_BLOCK, "result processor 'save' is defined inside the 'if __name__ == "
+                           "\"__main__\":' block; a child process started with spawn or "
+                           "forkserver never runs that block, so it cannot find 'save'"),
+    ],
+    ids=["nested", "main-block"],
+)
+def test_fmp102_says_why_for_where_it_is(enclosing: str, message: str) -> None:
+    v = judge_processor(ProcessorInfo("save", enclosing=enclosing), False)
+    assert v is not None
+    assert v.lint_text == (
+        f"FMP102 {message}; fix: move 'save' to module level, or pass serial_processing=True"
+    )
+
+
+def test_an_unknown_reason_is_a_programming_error() -> None:
+    with pytest.raises(KeyError):
+        rules.RULES["FMP102"].format(name="'save'", where="'main()'", reason="elsewhere")
 
 
 @pytest.mark.parametrize(
