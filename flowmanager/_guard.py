@@ -10,7 +10,8 @@ process and never calls the processor.
 - FMP102: its qualified name holds ``<locals>``, or it belongs to ``__main__`` and is bound
   only inside the ``if __name__ == "__main__":`` block (see :mod:`._guard_main`).
 - FMP103: a captured value cannot be pickled (see :mod:`._guard_capture` for the order and
-  :mod:`._guard_pickle` for the verdict).
+  :mod:`._guard_pickle` for the verdict). A global, closure cell or default that is one of
+  the standard streams is exempt: every process has its own ``sys.stderr``.
 - FMP104: all of that passes, yet the standard pickle cannot send the processor itself,
   because its module and name do not lead back to it.
 """
@@ -79,10 +80,10 @@ def describe_processor(fn: Callable[..., object]) -> ProcessorInfo:
     seen: list[Captured] = []
     first: Captured | None = None
     for capture in captures:
-        record = _record(capture)
-        seen.append(record)
-        if first is None and _problem(capture) is not None:
-            first = record
+        seen.extend(_record(part) for part in (*capture.parts, capture))
+        if first is None:
+            culprit = _culprit(capture)
+            first = None if culprit is None else _record(culprit[0])
     enclosing = _enclosing(anatomy)
     explained = first is not None or enclosing is not None or anatomy.name == "<lambda>"
     unimportable = None if explained else _unimportable(fn)
@@ -108,9 +109,10 @@ def _check(fn: object, serial_processing: bool, role: str) -> _Finding | None:
     if violation is not None:  # FMP101 and FMP102 come first: no need to pickle anything
         return _Finding(violation, _describe(anatomy), None)
     for capture in captures:
-        problem = _problem(capture)
-        if problem is None:
+        culprit = _culprit(capture)
+        if culprit is None:
             continue
+        capture, problem = culprit
         record = _record(capture)
         violation = judge_processor(
             ProcessorInfo(name=anatomy.name, unpicklable=record), serial_processing=False
@@ -160,12 +162,37 @@ def _unimportable(fn: object) -> tuple[str, Exception | None] | None:
 _MISSING = object()
 
 
+def _culprit(capture: Capture) -> tuple[Capture, Unpicklable] | None:
+    """``None`` when ``capture`` can cross; else the first of its parts that cannot, or
+    itself when none of its parts is to blame, with the verdict."""
+    problem = _problem(capture)
+    if problem is None:
+        return None
+    for part in capture.parts:
+        part_problem = _problem(part)
+        if part_problem is not None:
+            return part, part_problem
+    return capture, problem
+
+
 def _problem(capture: Capture) -> Unpicklable | None:
-    return pickling_problem(capture.value, by_value=not capture.travels)
+    if capture.travels:  # the engine pickles it in full with the processor: so do we
+        return pickling_problem(capture.value, by_value=False, budget=None)
+    if _standard_stream(capture.value):
+        return None  # only referred to, and every process has its own
+    return pickling_problem(capture.value, by_value=True)
+
+
+def _standard_stream(value: object) -> bool:
+    """Whether ``value`` is one of this process's standard streams (``from sys import
+    stderr``): a child finds its own under the same name, so referring to one is fine."""
+    streams = (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__)
+    return value is not None and any(value is stream for stream in streams)
 
 
 def _record(capture: Capture) -> Captured:
-    return Captured(path=capture.path, type=type_name(capture.value), root=capture.root)
+    return Captured(path=capture.path, type=type_name(capture.value), root=capture.root,
+                    whole=capture.whole)
 
 
 def _enclosing(anatomy: Anatomy) -> str | None:

@@ -1,9 +1,10 @@
 """What a result processor carries: its anatomy and every captured value, in judging order.
 
 The order is the catalog's: ``functools.partial`` arguments then keywords (outermost partial
-first), the instance of a bound method or a callable instance (attribute by attribute, then
-as a whole), then the function's defaults, keyword-only defaults, closure cells, and the
-module globals its code (and nested code) reads that are plain values. A
+first), the instance of a bound method or a callable instance (as a whole; when it fails,
+its attributes name the culprit, else the instance does), then the function's defaults,
+keyword-only defaults, closure cells, and the module globals its code (and nested code)
+reads that are plain values. A
 ``functools.wraps`` wrapper is judged as itself (its closure holds the decorator's state),
 then the function it wraps, through ``__wrapped__``.
 
@@ -34,13 +35,21 @@ _NAMES_CACHE: dict[types.CodeType, tuple[str, ...]] = {}
 @dataclass(frozen=True)
 class Capture:
     """One captured value. ``travels``: it is pickled along with the processor itself
-    (partial arguments, a bound instance) rather than only referred to."""
+    (partial arguments, a bound instance) rather than only referred to.
+
+    ``whole``: the value is an instance judged as a whole (``root`` is its class name).
+    ``parts`` are its attributes, in order: they only serve to name the culprit when the
+    whole fails, since an instance without a reduction of its own pickles exactly when
+    all its attributes do, and pickling it once is cheaper than pickling each part too.
+    """
 
     path: str
     reach: str
     root: str
     value: object
     travels: bool
+    whole: bool = False
+    parts: tuple[Capture, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,15 +188,16 @@ def _attributes(obj: object) -> list[tuple[str, object]]:
 
 
 def _instance(obj: object, owner: str, reach: str) -> Iterator[Capture]:
-    """Name the attribute to blame when there is one; the instance as a whole last.
+    """The instance as a whole, with its attributes as the parts to blame when it fails.
 
-    An instance whose class customises its pickling is only judged whole: a class that
-    drops its lock in ``__getstate__`` pickles fine although the lock does not.
+    An instance whose class customises its pickling has no parts: a class that drops its
+    lock in ``__getstate__`` pickles fine although the lock does not.
     """
-    if _pickles_by_default(obj):
-        for attr, value in _attributes(obj):
-            yield Capture(captured_path("self", owner, attr), f"{reach}.{attr}", attr, value, True)
-    yield Capture(f"{owner}.__self__", reach, type(obj).__name__, obj, True)
+    parts = tuple(
+        Capture(captured_path("self", owner, attr), f"{reach}.{attr}", attr, value, True)
+        for attr, value in (_attributes(obj) if _pickles_by_default(obj) else ())
+    )
+    yield Capture(f"{owner}.__self__", reach, type(obj).__name__, obj, True, True, parts)
 
 
 def _function(func: types.FunctionType, owner: str, reach: str) -> Iterator[Capture]:

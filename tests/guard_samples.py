@@ -8,11 +8,13 @@ factories (``make_*``) build nested ones at run time.
 from __future__ import annotations
 
 import asyncio
+import copyreg
 import functools
 import logging
 import os
 import pickle
 import sqlite3
+import sys
 import threading
 import types
 from collections.abc import Callable
@@ -28,6 +30,9 @@ POOL = [sqlite3.connect(":memory:")]
 LOCK = threading.Lock()
 LOG = logging.getLogger("guard_samples")
 SINK = open(os.devnull, "w")  # noqa: SIM115 - an open file held on purpose
+STDERR = sys.__stderr__  # every process has its own
+# Past the guard's byte budget: a lock behind 2 MiB of bytes.
+BIG_WITH_LOCK = [bytes(2 << 20), threading.Lock()]
 
 
 # -- accepted -------------------------------------------------------------------
@@ -151,6 +156,49 @@ class Evasive:
         return result
 
 
+def flushes_stderr(result: int) -> int:
+    if STDERR is not None:
+        STDERR.flush()
+    return result
+
+
+def beside(value: object, result: int) -> int:
+    """Takes a value to carry (through a partial) and ignores it."""
+    return result
+
+
+# Classes the catalog's type table names (a handler, a thread), pickled another way.
+
+
+class ReducingHandler(logging.Handler):
+    """A handler that reduces itself to a new handler, leaving its lock behind."""
+
+    def __reduce__(self) -> Any:
+        return (ReducingHandler, ())
+
+
+class ReducingMixin:
+    def __reduce__(self) -> Any:
+        return (type(self), ())
+
+
+class MixinHandler(logging.Handler, ReducingMixin):
+    """Reduced by a mixin that comes after ``logging.Handler`` in the MRO."""
+
+
+class RegisteredThread(threading.Thread):
+    """A thread that pickles as a new, unstarted one, through ``copyreg``."""
+
+
+copyreg.pickle(RegisteredThread, lambda thread: (RegisteredThread, ()))
+
+REDUCING_HANDLER = ReducingHandler()
+
+
+def handled(result: int) -> int:
+    return result + REDUCING_HANDLER.level
+
+
 ACCEPTED: dict[str, tuple[Callable[..., Any], object]] = {
     "module-function": (double, 4),
     "picklable-global": (prefixed, 4),
@@ -174,6 +222,11 @@ ACCEPTED: dict[str, tuple[Callable[..., Any], object]] = {
     "evasive-instance": (Evasive(), 4),
     "evasive-bound-method": (Evasive().save, 4),
     "evasive-in-a-partial": (functools.partial(Evasive()), 4),
+    "standard-stream-global": (flushes_stderr, 4),
+    "handler-reducing-itself-global": (handled, 4),
+    "handler-reducing-itself-in-a-partial": (functools.partial(beside, ReducingHandler()), 4),
+    "handler-reduced-by-a-mixin": (functools.partial(beside, MixinHandler()), 4),
+    "thread-registered-with-copyreg": (functools.partial(beside, RegisteredThread()), 4),
 }
 
 # -- refused: FMP101 --------------------------------------------------------------
@@ -364,6 +417,37 @@ class Opaque:
 
     def __reduce__(self) -> Any:
         raise TypeError("Opaque objects cannot be pickled")
+
+    def save(self, result: int) -> int:
+        return result
+
+
+class PlainHandler(logging.Handler):
+    """A handler subclass that pickles like any handler: it cannot."""
+
+
+class LeakyHandler(logging.Handler):
+    """Reduces itself, but keeps its lock in the state: pickling it still fails."""
+
+    def __reduce__(self) -> Any:
+        return (LeakyHandler, (), {"lock": self.lock})
+
+
+PLAIN_HANDLER = PlainHandler()
+
+
+def plain_handled(result: int) -> int:
+    return result + PLAIN_HANDLER.level
+
+
+class Keeps:
+    """Holds what it is given; callable, and with a method."""
+
+    def __init__(self, items: object) -> None:
+        self.items = items
+
+    def __call__(self, result: int) -> int:
+        return result
 
     def save(self, result: int) -> int:
         return result

@@ -103,69 +103,69 @@ def test_check_returns_the_same_violation_the_error_holds() -> None:
 
 # -- every capture path form --------------------------------------------------------
 
-# sample -> (violation message's culprit and type, the got line, the fix's root)
+# sample -> (violation message's culprit and type, the got line, what the fix says to create)
 PATHS: dict[str, tuple[Callable[..., Any], str, str, str]] = {
     "global": (gs.uses_db, "uses_db.__globals__['DB'] (sqlite3.Connection)",
-               "on_complete.__globals__['DB'] (sqlite3.Connection)", "DB"),
+               "on_complete.__globals__['DB'] (sqlite3.Connection)", "'DB'"),
     "global-in-comprehension": (
         gs.uses_db_in_comprehension,
         "uses_db_in_comprehension.__globals__['DB'] (sqlite3.Connection)",
-        "on_complete.__globals__['DB'] (sqlite3.Connection)", "DB"),
+        "on_complete.__globals__['DB'] (sqlite3.Connection)", "'DB'"),
     "global-in-nested-function": (
         gs.uses_db_in_nested, "uses_db_in_nested.__globals__['DB'] (sqlite3.Connection)",
-        "on_complete.__globals__['DB'] (sqlite3.Connection)", "DB"),
+        "on_complete.__globals__['DB'] (sqlite3.Connection)", "'DB'"),
     "global-of-async": (gs.async_uses_lock, "async_uses_lock.__globals__['LOCK'] (_thread.lock)",
-                        "on_complete.__globals__['LOCK'] (_thread.lock)", "LOCK"),
+                        "on_complete.__globals__['LOCK'] (_thread.lock)", "'LOCK'"),
     "closure-of-wraps-decorator": (
         gs.save_serialized, "save_serialized.__closure__['lock'] (_thread.lock)",
-        "on_complete.__closure__['lock'] (_thread.lock)", "lock"),
+        "on_complete.__closure__['lock'] (_thread.lock)", "'lock'"),
     "global-of-wrapped": (
         gs.logged_uses_db, "logged_uses_db.__wrapped__.__globals__['DB'] (sqlite3.Connection)",
-        "on_complete.__wrapped__.__globals__['DB'] (sqlite3.Connection)", "DB"),
+        "on_complete.__wrapped__.__globals__['DB'] (sqlite3.Connection)", "'DB'"),
     "default": (gs.write_to, "write_to.__defaults__['out'] (_io.TextIOWrapper)",
-                "on_complete.__defaults__['out'] (_io.TextIOWrapper)", "out"),
+                "on_complete.__defaults__['out'] (_io.TextIOWrapper)", "'out'"),
     "default-after-positional-only": (
         gs.locked_positional_only, "locked_positional_only.__defaults__['lock'] (_thread.lock)",
-        "on_complete.__defaults__['lock'] (_thread.lock)", "lock"),
+        "on_complete.__defaults__['lock'] (_thread.lock)", "'lock'"),
     "kwdefault": (gs.locked_kw, "locked_kw.__kwdefaults__['lock'] (_thread.lock)",
-                  "on_complete.__kwdefaults__['lock'] (_thread.lock)", "lock"),
+                  "on_complete.__kwdefaults__['lock'] (_thread.lock)", "'lock'"),
     "self-attribute": (gs.Processor().process_result,
                        "process_result.__self__.db (sqlite3.Connection)",
-                       "on_complete.__self__.db (sqlite3.Connection)", "db"),
+                       "on_complete.__self__.db (sqlite3.Connection)", "'db'"),
     "self-slot": (gs.SlottedProcessor().process_result,
                   "process_result.__self__.conn (sqlite3.Connection)",
-                  "on_complete.__self__.conn (sqlite3.Connection)", "conn"),
+                  "on_complete.__self__.conn (sqlite3.Connection)", "'conn'"),
     "self-whole": (gs.Opaque().save, "save.__self__ (guard_samples.Opaque)",
-                   "on_complete.__self__ (guard_samples.Opaque)", "Opaque"),
+                   "on_complete.__self__ (guard_samples.Opaque)", "the Opaque object"),
     "builtin-method-self": (gs.SINK.write, "write.__self__ (_io.TextIOWrapper)",
-                            "on_complete.__self__ (_io.TextIOWrapper)", "TextIOWrapper"),
+                            "on_complete.__self__ (_io.TextIOWrapper)", "the TextIOWrapper object"),
     "callable-instance-attribute": (gs.Counter(), "Counter.__call__.__self__.lock (_thread.lock)",
-                                    "on_complete.lock (_thread.lock)", "lock"),
+                                    "on_complete.lock (_thread.lock)", "'lock'"),
     "callable-instance-global": (
         gs.CallUsesGlobal(), "CallUsesGlobal.__call__.__globals__['DB'] (sqlite3.Connection)",
-        "on_complete.__call__.__globals__['DB'] (sqlite3.Connection)", "DB"),
+        "on_complete.__call__.__globals__['DB'] (sqlite3.Connection)", "'DB'"),
     "partial-arg": (functools.partial(gs.save_with, gs.DB),
                     "partial(save_with).args[0] (sqlite3.Connection)",
-                    "on_complete.args[0] (sqlite3.Connection)", "db"),
+                    "on_complete.args[0] (sqlite3.Connection)", "'db'"),
     "partial-keyword": (functools.partial(gs.save_with, db=gs.DB),
                         "partial(save_with).keywords['db'] (sqlite3.Connection)",
-                        "on_complete.keywords['db'] (sqlite3.Connection)", "db"),
+                        "on_complete.keywords['db'] (sqlite3.Connection)", "'db'"),
     "partial-arg-of-bound-method": (
         functools.partial(gs.Processor().process_result),
         "process_result.__self__.db (sqlite3.Connection)",
-        "on_complete.func.__self__.db (sqlite3.Connection)", "db"),
+        "on_complete.func.__self__.db (sqlite3.Connection)", "'db'"),
     "partial-of-partial-keeps-positions": (
         functools.partial(functools.partial(gs.add3, 1), gs.POOL),
-        "partial(add3).args[1] (builtins.list)", "on_complete.args[1] (builtins.list)", "b"),
+        "partial(add3).args[1] (builtins.list)", "on_complete.args[1] (builtins.list)", "'b'"),
     "partial-arg-only-standard-pickle-refuses": (
         functools.partial(gs.apply, gs.show), "partial(apply).args[0] (builtins.function)",
-        "on_complete.args[0] (builtins.function)", "func"),
+        "on_complete.args[0] (builtins.function)", "'func'"),
 }
 
 
 @pytest.mark.parametrize("sample", PATHS.values(), ids=PATHS.keys())
 def test_capture_paths(sample: tuple[Callable[..., Any], str, str, str]) -> None:
-    fn, culprit, got, root = sample
+    fn, culprit, got, subject = sample
     error = _error(fn)
     (violation,) = error.violations
     name = culprit.split(".", 1)[0].removeprefix("partial(").removesuffix(")")
@@ -173,7 +173,7 @@ def test_capture_paths(sample: tuple[Callable[..., Any], str, str, str]) -> None
         f"result processor '{name}' captures {culprit}, which cannot be pickled, "
         "so the result process would not get it"
     )
-    assert violation.hint == f"create '{root}' inside the result processor instead, {FIX_103}"
+    assert violation.hint == f"create {subject} inside the result processor instead, {FIX_103}"
     assert f"\n  got:      {got}\n" in str(error)
 
 
@@ -280,7 +280,7 @@ def test_describe_processor_builds_the_shared_record() -> None:
         captured=(
             Captured("process_result.__self__.name", "builtins.str", "name"),
             Captured("process_result.__self__.db", "sqlite3.Connection", "db"),
-            Captured("process_result.__self__", "guard_samples.Processor", "Processor"),
+            Captured("process_result.__self__", "guard_samples.Processor", "Processor", whole=True),
         ),
     )
     assert describe_processor(gs.show) == ProcessorInfo(name="<lambda>", is_lambda=True)
@@ -316,6 +316,112 @@ def test_a_huge_picklable_global_is_cheap(monkeypatch: pytest.MonkeyPatch) -> No
         assert violations == []
         assert elapsed < 0.5, elapsed
         assert peak < 8 * 1024 * 1024, peak  # pickles of BLOB and ROWS: 200 MB and 10 MB
+
+
+def _module(monkeypatch: pytest.MonkeyPatch, source: str, **values: object) -> types.ModuleType:
+    """A real, importable module of its own, holding ``values`` and running ``source``."""
+    module = types.ModuleType("guard_scratch")
+    monkeypatch.setitem(sys.modules, "guard_scratch", module)
+    module.__dict__.update(values)
+    exec(textwrap.dedent(source), module.__dict__)
+    return module
+
+
+def test_what_travels_is_pickled_in_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A lock behind 2 MiB of bytes. The engine pickles a partial's arguments and a bound or
+    # callable instance in full, so the guard does too: the budget would let the lock through.
+    hidden = [bytes(2 << 20), gs.LOCK]
+    travelling = {
+        "partial(beside).args[0] (builtins.list)": functools.partial(gs.beside, hidden),
+        "save.__self__.items (builtins.list)": gs.Keeps(hidden).save,
+        "Keeps.__call__.__self__.items (builtins.list)": gs.Keeps(hidden),
+    }
+    for culprit, fn in travelling.items():
+        error = _error(fn)
+        name = culprit.split(".", 1)[0].removeprefix("partial(").removesuffix(")")
+        assert error.violations[0].message == (
+            f"result processor '{name}' captures {culprit}, which cannot be pickled, so the "
+            "result process would not get it"
+        )
+        assert str(error.__cause__) == "cannot pickle '_thread.lock' object"
+        with pytest.raises(TypeError):
+            pickle.dumps(fn)
+    # What the processor only reads by name keeps the budget: the engine sends the function
+    # by name and never pickles the global, so it cannot fail there (documented in guard.md).
+    module = _module(monkeypatch, """
+        def process(result):
+            return len(HIDDEN) + result
+    """, HIDDEN=hidden)
+    assert check_result_processor(module.process) == []
+    assert pickle.loads(pickle.dumps(module.process)) is module.process
+
+
+# -- the type table gives way to a class that reduces itself ----------------------------
+
+GIVES_WAY: dict[str, object] = {
+    "own-reduce": gs.ReducingHandler(),
+    "reducing-mixin-after-the-table-class": gs.MixinHandler(),
+    "copyreg-registered": gs.RegisteredThread(),
+}
+
+
+@pytest.mark.parametrize("value", GIVES_WAY.values(), ids=GIVES_WAY.keys())
+def test_a_table_class_that_reduces_itself_is_pickled_to_see(value: object) -> None:
+    pickle.loads(pickle.dumps(value))
+    cloudpickle.loads(cloudpickle.dumps(value))
+    assert check_result_processor(functools.partial(gs.beside, value)) == []
+
+
+def test_the_type_table_still_refuses_what_does_not_reduce_itself() -> None:
+    error = _error(gs.plain_handled)
+    assert error.violations[0].message == (
+        "result processor 'plain_handled' captures plain_handled.__globals__['PLAIN_HANDLER'] "
+        "(guard_samples.PlainHandler), which cannot be pickled, so the result process would "
+        "not get it"
+    )
+    assert error.__cause__ is None  # the table decided
+    # a class of the table itself is refused though cloudpickle has a reducer for it
+    assert type(gs.SINK) in cloudpickle.Pickler.dispatch_table
+    assert [v.culprit for v in check_result_processor(gs.write_to)] == [
+        "write_to.__defaults__['out']"
+    ]
+
+
+def test_a_reduction_of_its_own_that_fails_is_refused() -> None:
+    error = _error(functools.partial(gs.beside, gs.LeakyHandler()))
+    assert error.violations[0].message == (
+        "result processor 'beside' captures partial(beside).args[0] (guard_samples.LeakyHandler), "
+        "which cannot be pickled, so the result process would not get it"
+    )
+    assert str(error.__cause__) == "cannot pickle '_thread.RLock' object"  # really pickled
+
+
+# -- the standard streams exist in every process -----------------------------------------
+
+
+def test_standard_streams_are_referred_to_not_pickled(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = _module(monkeypatch, """
+        import sys
+        from sys import stderr, stdout, stdin, __stderr__, __stdout__, __stdin__
+
+        def report(result):
+            print(result, file=stderr)
+            return stdout, stdin, __stderr__, __stdout__, __stdin__
+
+        def default(result, out=sys.stderr):
+            print(result, file=out)
+    """)
+    assert check_result_processor(module.report) == []
+    assert check_result_processor(module.default) == []
+    # Carried inside the processor, a stream is pickled with it, and that fails.
+    (violation,) = check_result_processor(functools.partial(gs.beside, sys.__stderr__))
+    assert violation.culprit == "partial(beside).args[0]"
+    assert sys.__stderr__ is not None
+    assert [v.culprit for v in check_result_processor(sys.__stderr__.write)] == [
+        "write.__self__"
+    ]
+    # Only the streams themselves: another text file is still refused.
+    assert [v.code for v in check_result_processor(gs.write_to)] == ["FMP103"]
 
 
 # -- the main guard, read from the script's source -------------------------------------

@@ -162,6 +162,11 @@ CAPTURED: dict[str, tuple[object, Callable[[], object]]] = {
     "self-whole": ((o := gs.Opaque()).save, lambda: o),
     "callable-instance": ((c := gs.Counter()), lambda: c.lock),
     "partial-arg": (functools.partial(gs.save_with, gs.DB), lambda: gs.DB),
+    "partial-arg-past-the-byte-budget": (functools.partial(gs.beside, gs.BIG_WITH_LOCK),
+                                         lambda: gs.BIG_WITH_LOCK),
+    "handler-subclass-global": (gs.plain_handled, lambda: gs.PLAIN_HANDLER),
+    "handler-reducing-to-its-lock": (functools.partial(gs.beside, h := gs.LeakyHandler()),
+                                     lambda: h),
 }
 
 
