@@ -5,16 +5,25 @@ The round trips through real child processes are in ``test_guard_children.py``.
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
+import io
 import json
+import logging
 import pickle
+import queue
+import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
+import threading
 import time
 import tracemalloc
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -394,6 +403,146 @@ def test_a_reduction_of_its_own_that_fails_is_refused() -> None:
         "which cannot be pickled, so the result process would not get it"
     )
     assert str(error.__cause__) == "cannot pickle '_thread.RLock' object"  # really pickled
+
+
+# -- real objects of the kinds the catalog's table names --------------------------------
+
+
+def _numbers() -> Iterator[int]:
+    yield 1
+
+
+def _listening(stack: ExitStack) -> socket.socket:
+    server = stack.enter_context(socket.create_server(("127.0.0.1", 0)))
+    return stack.enter_context(socket.create_connection(server.getsockname()[:2], timeout=5))
+
+
+def _popen(stack: ExitStack) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    stack.callback(proc.wait, 30)
+    return proc
+
+
+def _spooled(stack: ExitStack, mode: str) -> tempfile.SpooledTemporaryFile[Any]:
+    spooled: tempfile.SpooledTemporaryFile[Any] = stack.enter_context(
+        tempfile.SpooledTemporaryFile(max_size=1, mode=mode)  # noqa: SIM115
+    )
+    spooled.write(b"xx" if "b" in mode else "xx")  # rolled over to a real file
+    return spooled
+
+
+def _thread(stack: ExitStack, thread: threading.Thread) -> threading.Thread:
+    return thread  # never started
+
+
+def _closing(stack: ExitStack, value: Any) -> Any:
+    stack.callback(value.close)
+    return value
+
+
+def _shutting(stack: ExitStack, executor: concurrent.futures.Executor) -> Any:
+    stack.callback(executor.shutdown)
+    return executor
+
+
+# kind -> (make it, registering its clean-up; its type as the message names it). The files
+# are closed by the ExitStack (SIM115); `io.open` is named by the issue, not `open` (UP020).
+REAL: dict[str, tuple[Callable[[ExitStack, Path], object], str]] = {
+    "open-text": (lambda s, p: s.enter_context(open(p, "w")),  # noqa: SIM115
+                  "_io.TextIOWrapper"),
+    "open-binary-read": (lambda s, p: s.enter_context(open(p, "rb")),  # noqa: SIM115
+                         "_io.BufferedReader"),
+    "open-binary-write": (lambda s, p: s.enter_context(open(p, "wb")),  # noqa: SIM115
+                          "_io.BufferedWriter"),
+    "open-unbuffered": (lambda s, p: s.enter_context(open(p, "rb", buffering=0)),  # noqa: SIM115
+                        "_io.FileIO"),
+    "io.open": (lambda s, p: s.enter_context(io.open(p)),  # noqa: SIM115, UP020
+                "_io.TextIOWrapper"),
+    "socket.socket": (lambda s, p: s.enter_context(socket.socket()), "socket.socket"),
+    "socket.create_connection": (lambda s, p: _listening(s), "socket.socket"),
+    "sqlite3.connect": (lambda s, p: _closing(s, sqlite3.connect(":memory:")),
+                        "sqlite3.Connection"),
+    "threading.Lock": (lambda s, p: threading.Lock(), "_thread.lock"),
+    "threading.RLock": (lambda s, p: threading.RLock(), "_thread.RLock"),
+    "threading.Condition": (lambda s, p: threading.Condition(), "threading.Condition"),
+    "threading.Semaphore": (lambda s, p: threading.Semaphore(), "threading.Semaphore"),
+    "threading.BoundedSemaphore": (lambda s, p: threading.BoundedSemaphore(),
+                                   "threading.BoundedSemaphore"),
+    "threading.Event": (lambda s, p: threading.Event(), "threading.Event"),
+    "threading.Thread": (lambda s, p: _thread(s, threading.Thread(target=print)),
+                         "threading.Thread"),
+    "threading.Timer": (lambda s, p: _thread(s, threading.Timer(60, print)), "threading.Timer"),
+    "threading.Barrier": (lambda s, p: threading.Barrier(2), "threading.Barrier"),
+    "queue.Queue": (lambda s, p: queue.Queue(), "queue.Queue"),
+    "queue.LifoQueue": (lambda s, p: queue.LifoQueue(), "queue.LifoQueue"),
+    "queue.SimpleQueue": (lambda s, p: queue.SimpleQueue(), "_queue.SimpleQueue"),
+    "subprocess.Popen": (lambda s, p: _popen(s), "subprocess.Popen"),
+    "tempfile.TemporaryFile": (lambda s, p: s.enter_context(tempfile.TemporaryFile()),  # noqa: SIM115
+                               "_io.BufferedRandom"),
+    "tempfile.NamedTemporaryFile": (
+        lambda s, p: s.enter_context(tempfile.NamedTemporaryFile()),  # noqa: SIM115
+        "tempfile._TemporaryFileWrapper"),
+    "tempfile.SpooledTemporaryFile-binary": (lambda s, p: _spooled(s, "w+b"),
+                                             "tempfile.SpooledTemporaryFile"),
+    "tempfile.SpooledTemporaryFile-text": (lambda s, p: _spooled(s, "w+"),
+                                           "tempfile.SpooledTemporaryFile"),
+    "ThreadPoolExecutor": (lambda s, p: _shutting(s, concurrent.futures.ThreadPoolExecutor(1)),
+                           "concurrent.futures.thread.ThreadPoolExecutor"),
+    "ProcessPoolExecutor": (lambda s, p: _shutting(s, concurrent.futures.ProcessPoolExecutor(1)),
+                            "concurrent.futures.process.ProcessPoolExecutor"),
+    "logging.FileHandler": (lambda s, p: _closing(s, logging.FileHandler(p)),
+                            "logging.FileHandler"),
+    "logging.StreamHandler": (lambda s, p: _closing(s, logging.StreamHandler()),
+                              "logging.StreamHandler"),
+    "generator": (lambda s, p: _closing(s, _numbers()), "builtins.generator"),
+    "generator-expression": (lambda s, p: _closing(s, (n for n in range(3))),
+                             "builtins.generator"),
+}
+
+REAL_SOURCE = """
+    import functools
+
+    def process(result):
+        return VALUE, result
+
+    def holding(value):
+        def decorate(func):
+            @functools.wraps(func)
+            def wrapper(result):
+                return func(result), value
+            return wrapper
+        return decorate
+
+    @holding(VALUE)
+    def held(result):
+        return result
+"""
+
+
+@pytest.mark.parametrize("kind", REAL.values(), ids=REAL.keys())
+def test_real_objects_of_the_table_are_refused_and_really_do_not_pickle(
+    kind: tuple[Callable[[ExitStack, Path], object], str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make, type_ = kind
+    path = tmp_path / "data.txt"
+    path.write_text("data\n", encoding="utf-8")
+    with ExitStack() as stack:
+        value = make(stack, path)
+        module = _module(monkeypatch, REAL_SOURCE, VALUE=value)
+        for fn, culprit, root in (
+            (module.process, "process.__globals__['VALUE']", "VALUE"),
+            (module.held, "held.__closure__['value']", "value"),
+        ):
+            (violation,) = check_result_processor(fn)
+            assert (violation.code, violation.message, violation.hint) == (
+                "FMP103",
+                f"result processor '{fn.__name__}' captures {culprit} ({type_}), which cannot "
+                "be pickled, so the result process would not get it",
+                f"create '{root}' inside the result processor instead, {FIX_103}",
+            )
+        with pytest.raises((TypeError, pickle.PicklingError)):
+            pickle.dumps(value)
 
 
 # -- the standard streams exist in every process -----------------------------------------
