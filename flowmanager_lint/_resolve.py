@@ -163,6 +163,25 @@ class Resolver:
                 found.add(qualified)
         return sorted(found)
 
+    @staticmethod
+    def root_name(expr: cst.BaseExpression) -> cst.Name | None:
+        """The name a dotted callee starts from (``db`` in ``db.conn.cursor``), or None
+        when it starts from something else (a call, a subscript, a literal)."""
+        while isinstance(expr, cst.Attribute):
+            expr = expr.value
+        return expr if isinstance(expr, cst.Name) else None
+
+    def spelled_name(self, expr: cst.BaseExpression) -> str | None:
+        """The dotted name of a callee whose root the file binds nowhere (not even as a
+        builtin): ``create_database_connection`` or ``helpers.connect`` when neither is
+        defined or imported. Such a name can only come from outside the file (a star
+        import, an injected global), so the linter judges it by its spelling, as it does a
+        bare ``FlowManagerMP``. None when the root is bound here."""
+        root = self.root_name(expr)
+        if root is None or self.bindings(root):
+            return None
+        return get_full_name_for_node(expr)
+
     def is_functools(self, expr: cst.BaseExpression, name: str) -> bool:
         """Whether ``expr`` is ``functools.<name>`` (through any import spelling)."""
         return f"functools.{name}" in self.qualified_names(expr)

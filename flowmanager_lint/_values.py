@@ -19,7 +19,12 @@ _MAX_DEPTH = 8
 
 def factory_result_type(call: cst.Call, resolver: Resolver) -> str | None:
     """``sqlite3.connect() result`` when ``call`` calls an unpicklable factory."""
-    for name in resolver.qualified_names(call.func):
+    names = resolver.qualified_names(call.func)
+    if not names:
+        # A factory defined nowhere in the file is judged by how it is spelled.
+        spelled = resolver.spelled_name(call.func)
+        names = [spelled] if spelled is not None else []
+    for name in names:
         if rules.is_unpicklable_factory(name, resolver.config.factories):
             shown = name.removeprefix("builtins.")
             return f"{shown}() result"

@@ -292,6 +292,30 @@ def test_a_non_ascii_line_counts_columns_in_characters() -> None:
     assert finding.col == body.index("lambda")
 
 
+def test_guidelines_quick_start_factory_defined_nowhere() -> None:
+    """The usage guidelines' Quick Start: the factory is neither defined nor imported, so
+    its name decides; the message names it as the type."""
+    body = """
+        db = create_database_connection()
+
+
+        def process_result(result):
+            db.save(result)
+
+
+        manager = FlowManagerMP(double, process_result)
+        """
+    [finding] = lint(body)
+    assert (finding.line, finding.col) == (line_of(body, "manager ="), 32)
+    assert finding.message == (
+        "FMP103 result processor 'process_result' captures "
+        "process_result.__globals__['db'] (create_database_connection() result), which "
+        "cannot be pickled, so the result process would not get it; fix: create 'db' inside "
+        "the result processor instead, or pass serial_processing=True to process results in "
+        "this process"
+    )
+
+
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(
     "nested",
