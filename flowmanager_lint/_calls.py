@@ -1,7 +1,9 @@
 """Which calls construct (or fetch) a FlowManagerMP, and what they pass it.
 
 A callee counts when its qualified name ends in a configured name (through any
-import or alias), or when it is the bare name and the file never binds it. A
+import or alias), or when it is the bare name and the file never binds it. An
+attribute (``fm.FlowManagerMP``) counts only when its root is an imported module
+or a name the file never binds; on a local object it is that object's attribute. A
 class the file defines under that name is somebody else's. ``X.instance(...)``
 is the accessor: it returns the live instance instead of making another.
 """
@@ -43,12 +45,22 @@ def _names_manager(
     expr: cst.BaseExpression, names: frozenset[str], resolver: Resolver, depth: int = 0
 ) -> bool:
     """Whether ``expr`` (a callee, or the value before ``.instance``) is FlowManagerMP."""
-    # A name the file binds itself has a local qualified name: only imports count then.
-    spelled = any(q.rsplit(".", 1)[-1] in names for q in resolver.qualified_names(expr))
-    if spelled and (isinstance(expr, cst.Attribute) or _imported(expr, resolver)):
-        return True
+    if isinstance(expr, cst.Attribute):
+        # ``module.FlowManagerMP``: only through a module the file imports (or a root it
+        # binds nowhere); ``self.FlowManagerMP`` or ``obj.FlowManagerMP`` is an attribute
+        # of some object, not the class.
+        if expr.attr.value not in names:
+            return False
+        root = resolver.root_name(expr)
+        if root is None:
+            return False
+        return _imported(root, resolver) or resolver.spelled_name(expr) is not None
     if not isinstance(expr, cst.Name):
         return False
+    # A name the file binds itself has a local qualified name: only imports count then.
+    spelled = any(q.rsplit(".", 1)[-1] in names for q in resolver.qualified_names(expr))
+    if spelled and _imported(expr, resolver):
+        return True
     found = resolver.bindings(expr)
     if not found:
         return expr.value in names  # a bare, unbound FlowManagerMP

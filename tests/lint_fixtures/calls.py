@@ -66,3 +66,33 @@ def through_an_assigned_alias():
 
 def through_an_assigned_attribute_alias():
     Pool.instance(double, lambda r: r)  # expect: FMP101
+
+
+def through_a_module_the_file_never_binds():
+    # Bound nowhere in the file (a star import, an injected global): taken at its word.
+    unseen.FlowManagerMP(double, lambda r: r)  # expect: FMP101
+
+
+def attribute_of_a_parameter(registry):
+    # ``registry`` is some object; its attribute is not the imported class.
+    registry.FlowManagerMP(double, lambda r: r)
+    registry.FlowManagerMP.instance(double, lambda r: r)
+
+
+class Holder:
+    FlowManagerMP = FM
+
+    def build(self):
+        self.FlowManagerMP(double, lambda r: r)
+
+
+holder = Holder()
+
+
+def attribute_of_a_module_level_object():
+    holder.FlowManagerMP(double, lambda r: r)
+
+
+def attribute_of_a_local_variable():
+    box = object()
+    box.FlowManagerMP(double, lambda r: r)
