@@ -41,6 +41,7 @@ class _Returns(cst.CSTVisitor):
     def __init__(self) -> None:
         super().__init__()
         self.values: list[cst.BaseExpression] = []
+        self.yields = False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
@@ -56,11 +57,25 @@ class _Returns(cst.CSTVisitor):
             self.values.append(node.value)
         return False
 
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        self.yields = True
+        return True
+
 
 def _returned(fn: cst.FunctionDef) -> list[cst.BaseExpression]:
     collector = _Returns()
     fn.body.visit(collector)
     return collector.values
+
+
+def _call_returns(fn: cst.FunctionDef) -> list[cst.BaseExpression]:
+    """What calling ``fn`` gives back: its return values, or nothing known when the call
+    makes a coroutine or a generator instead of running the body."""
+    if fn.asynchronous is not None:
+        return []
+    collector = _Returns()
+    fn.body.visit(collector)
+    return [] if collector.yields else collector.values
 
 
 class ProcessorBuilder:
@@ -101,11 +116,19 @@ class ProcessorBuilder:
         target = self.resolver.definition(call.func)
         if isinstance(target, cst.ClassDef):
             return self._instance(target, call)
-        if isinstance(target, cst.FunctionDef) and call.args and not call.args[0].star:
+        if not isinstance(target, cst.FunctionDef):
+            return None
+        if call.args and not call.args[0].star:
             # ``save = logged(save_impl)``: a decorator applied by hand.
             inner = self.describe(call.args[0].value, depth + 1)
             if inner is not None:
                 return self._decorate(target, inner, depth)
+        # ``make_saver()``: a same-file factory; the processor is what it returns (the
+        # first return value the linter can resolve, as for a decorator).
+        for value in _call_returns(target):
+            found = self.describe(value, depth + 1)
+            if found is not None:
+                return found
         return None
 
     # -- functions and decorators ---------------------------------------------------------

@@ -76,6 +76,64 @@ def nested_in_serial_mode():
     FlowManagerMP(double, save, serial_processing=True)
 
 
+def make_saver():
+    def save(result):
+        pass
+
+    return save
+
+
+def make_lambda():
+    return lambda result: result
+
+
+def make_top_level():
+    return top_level
+
+
+def make_saver_for(path):
+    def save(result):
+        print(path, result)
+
+    return save
+
+
+def make_saver_lazily():
+    def save(result):
+        pass
+
+    yield save  # calling it makes a generator, not the function
+
+
+def returned_by_a_factory_without_arguments():
+    FlowManagerMP(double, make_saver())  # expect: FMP102
+
+
+def returned_by_a_factory_through_a_name():
+    saver = make_saver()
+    FlowManagerMP(double, saver)  # expect: FMP102
+
+
+def lambda_returned_by_a_factory():
+    FlowManagerMP(double, make_lambda())  # expect: FMP101
+
+
+def module_level_function_returned_by_a_factory():
+    FlowManagerMP(double, make_top_level())
+
+
+def returned_by_a_factory_with_arguments():
+    FlowManagerMP(double, make_saver_for("out.txt"))  # expect: FMP102
+
+
+def returned_by_a_generator_function():
+    FlowManagerMP(double, make_saver_lazily())
+
+
+def returned_by_a_factory_in_serial_mode():
+    FlowManagerMP(double, make_saver(), serial_processing=True)
+
+
 if __name__ == "__main__":
 
     def only_in_main(result):
