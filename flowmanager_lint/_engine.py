@@ -41,13 +41,32 @@ if TYPE_CHECKING:
 
     from ._index import SourceIndex
 
-__all__ = ["TOO_NESTED", "lint_source"]
+__all__ = ["MAX_NESTING", "TOO_NESTED", "lint_source"]
 
-#: The message of the LintSyntaxError raised when a file is nested too deeply to analyse.
+#: How deeply a module may nest for the analysis, in levels of libcst's tree: each
+#: operator of a chain ``a + b + ...`` and each call of ``f()()...`` is a level, so
+#: about 800 of them. The later stages follow chains of nodes recursively, and this
+#: keeps them well inside the interpreter's stack. It is the linter's own limit:
+#: CPython parses a chain of about 3,000 operators (pyflakes, under flake8, gives
+#: up at about 330).
+MAX_NESTING = 800
+
+#: The message of the LintSyntaxError raised when a file that Python accepts nests
+#: deeper than the analysis goes.
 TOO_NESTED = (
-    "too deeply nested to analyse (the parser's recursion limit was reached); "
-    "the file was not checked"
+    f"the file nests more than {MAX_NESTING} levels deep, flowmanager-lint's own limit "
+    "(Python accepts it), so it was not checked; split the deepest expression into "
+    "smaller ones"
 )
+
+
+def _too_nested_for_python(error: RecursionError | MemoryError) -> str:
+    """CPython's parser refused the nesting: its own words, as for a syntax error."""
+    detail = str(error) or "out of memory"
+    return (
+        f"{type(error).__name__}: {detail} (Python's own parser cannot read code nested "
+        "this deeply); split the deepest expression into smaller ones"
+    )
 
 
 def lint_source(source: str, config: LintConfig = DEFAULT_CONFIG) -> list[Finding]:
@@ -55,10 +74,10 @@ def lint_source(source: str, config: LintConfig = DEFAULT_CONFIG) -> list[Findin
     source does not parse. Never imports or runs the checked code. Files that do not
     mention any configured name are not parsed.
 
-    A file that Python parses but that is nested too deeply for the analysis (the
-    interpreter's recursion limit) also raises LintSyntaxError, with the message
-    ``TOO_NESTED`` at line 1, column 0: the file is reported as not checked rather
-    than passed as clean.
+    A file that Python parses but that nests deeper than the analysis goes
+    (``MAX_NESTING``) also raises LintSyntaxError, with the message ``TOO_NESTED``
+    at line 1, column 0: the file is reported as not checked rather than passed as
+    clean. A file too deep for CPython's own parser gets CPython's error instead.
     """
     if not mentions_flowmanager(source, config):
         return []
@@ -83,8 +102,8 @@ def _check_syntax(source: str) -> ast.Module:
         raise LintSyntaxError(f"{type(error).__name__}: {error.msg}", line, col) from None
     except ValueError as error:  # null bytes, on Python < 3.12
         raise LintSyntaxError(f"SyntaxError: {error}", 1, 0) from None
-    except (RecursionError, MemoryError):
-        raise LintSyntaxError(TOO_NESTED, 1, 0) from None
+    except (RecursionError, MemoryError) as error:
+        raise LintSyntaxError(_too_nested_for_python(error), 1, 0) from None
 
 
 def _compile_verdict(source: str, fallback: str) -> NoReturn:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from ._engine import MAX_NESTING
 from ._scopes import (
     Access,
     ClassScope,
@@ -93,10 +94,6 @@ _ASSIGNMENT_LIKE = frozenset(
     }
 )
 
-#: How deeply nested a module may be for the analysis: deeper files are reported as not
-#: checked (``TOO_NESTED``) rather than risking the interpreter's stack in later stages,
-#: which follow chains of nodes recursively too.
-MAX_NESTING = 800
 
 _FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 
@@ -215,7 +212,8 @@ class SourceIndex:
     def _visit(self, node: cst.CSTNode, parent: cst.CSTNode | None, store: bool) -> None:
         self._depth += 1
         if self._depth > MAX_NESTING:
-            raise RecursionError("the module is nested too deeply to analyse")
+            # The engine turns this into TOO_NESTED: our limit, not the interpreter's.
+            raise RecursionError(f"the module nests more than {MAX_NESTING} levels deep")
         if parent is not None:
             self.parents[node] = parent
         self.order[node] = len(self.order)

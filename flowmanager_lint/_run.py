@@ -195,11 +195,6 @@ def _prepare(path: str, data: bytes | None, options: LintOptions) -> FileResult 
     return _Pending(path, text)
 
 
-_TOO_DEEP = (
-    "the file nests too deeply to be analysed; split the deepest expression into smaller ones"
-)
-
-
 @dataclass(frozen=True)
 class Analysis:
     """The engine's verdict on one source text: its findings, or why it was not checked."""
@@ -222,10 +217,9 @@ def analyse(text: str, config: LintConfig = DEFAULT_CONFIG) -> Analysis:
     try:
         findings = lint_source(text, config)
     except LintSyntaxError as exc:
-        message = f"RecursionError: {_TOO_DEEP}" if exc.message == TOO_NESTED else exc.message
-        return Analysis(diagnostic=_diagnostic("E999", exc.line, exc.col, message))
+        return Analysis(diagnostic=_diagnostic("E999", exc.line, exc.col, exc.message))
     except RecursionError:
-        return Analysis(diagnostic=_diagnostic("E999", 1, 0, f"RecursionError: {_TOO_DEEP}"))
+        return Analysis(diagnostic=_diagnostic("E999", 1, 0, TOO_NESTED))
     return Analysis(tuple(findings))
 
 

@@ -21,7 +21,7 @@ from flowmanager_lint import (
     lint_source,
     mentions_flowmanager,
 )
-from flowmanager_lint._engine import TOO_NESTED, _analyse
+from flowmanager_lint._engine import MAX_NESTING, TOO_NESTED, _analyse
 
 FIXTURES = Path(__file__).parent / "lint_fixtures"
 
@@ -316,17 +316,30 @@ def test_guidelines_quick_start_factory_defined_nowhere() -> None:
     )
 
 
+PYTHON_TOO_NESTED = (
+    " (Python's own parser cannot read code nested this deeply); split the deepest "
+    "expression into smaller ones"
+)
+
+
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(
-    "nested",
+    ("nested", "message"),
     [
-        "x = " + "-" * 100_000 + "1\n",  # CPython itself refuses it
-        "x = " + "+".join(["a"] * 900) + "\n",  # CPython accepts it, the analysis cannot recurse
-        "x = f" + "()" * 900 + "\n",
+        # CPython itself refuses these: its own words.
+        ("x = " + "-" * 100_000 + "1\n", "MemoryError: out of memory" + PYTHON_TOO_NESTED),
+        (
+            "x = " + "+".join(["a"] * 3_000) + "\n",
+            "RecursionError: maximum recursion depth exceeded during ast construction"
+            + PYTHON_TOO_NESTED,
+        ),
+        # CPython accepts these; the analysis stops at its own limit.
+        ("x = " + "+".join(["a"] * 900) + "\n", TOO_NESTED),
+        ("x = f" + "()" * 900 + "\n", TOO_NESTED),
     ],
-    ids=["unary-100k", "sum-900", "calls-900"],
+    ids=["unary-100k", "sum-3000", "sum-900", "calls-900"],
 )
-def test_deeply_nested_file_is_reported_not_crashed(nested: str) -> None:
+def test_deeply_nested_file_is_reported_not_crashed(nested: str, message: str) -> None:
     """Run in a child so that a crash in a native parser fails this test, not the run."""
     code = (
         "from flowmanager_lint import lint_source, LintSyntaxError\n"
@@ -336,7 +349,22 @@ def test_deeply_nested_file_is_reported_not_crashed(nested: str) -> None:
         "except LintSyntaxError as error:\n"
         "    print(error, error.line, error.col)\n"
     )
-    assert _run_python(code) == f"{TOO_NESTED} 1 0"
+    assert _run_python(code) == f"{message} 1 0"
+
+
+def test_the_nesting_limit_is_the_linters_own() -> None:
+    """Python compiles a chain just past the limit, and the message says whose limit it is."""
+    assert TOO_NESTED == (
+        "the file nests more than 800 levels deep, flowmanager-lint's own limit (Python "
+        "accepts it), so it was not checked; split the deepest expression into smaller ones"
+    )
+    chain = "x = " + "+".join(["a"] * (MAX_NESTING + 100)) + "\n"
+    compile(chain, "<chain>", "exec")
+    with pytest.raises(LintSyntaxError) as raised:
+        lint_source("FlowManagerMP(print)\n" + chain)
+    assert (raised.value.message, raised.value.line, raised.value.col) == (TOO_NESTED, 1, 0)
+    short = "x = " + "+".join(["a"] * (MAX_NESTING - 10)) + "\n"
+    assert lint_source("FlowManagerMP(print)\n" + short) == []
 
 
 @pytest.mark.timeout(60)
