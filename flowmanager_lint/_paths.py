@@ -16,7 +16,10 @@ whose body ends in ``break`` (one pass in fact; the linter does not prove how
 often a loop runs, and creating the instance before the loop is the fix either
 way). ``X.instance()`` returns the live instance, so two
 accessor calls never conflict; a construction and an accessor call on one
-path do. A construction after ``close_processes()`` still counts: the
+path do, in either order. After an accessor, a construction makes a second
+instance (the runtime refuses it); after a construction, the accessor returns
+that one and ignores its own arguments, so the mix is reported as the mistake
+it is (docs/linter.md says why). A construction after ``close_processes()`` still counts: the
 guidelines say to reuse the one instance, while the runtime only refuses two
 open ones.
 
