@@ -146,7 +146,7 @@ def _options(args: argparse.Namespace, settings: FileSettings) -> LintOptions:
 
 
 def _lint(
-    args: argparse.Namespace, options: LintOptions, exclude: Sequence[str]
+    args: argparse.Namespace, options: LintOptions, exclude: Sequence[str], root: str | None
 ) -> list[FileResult]:
     paths: list[str] = args.paths or ["."]
     results: list[FileResult] = []
@@ -162,7 +162,7 @@ def _lint(
             name = args.stdin_filename or "stdin"
             results.append(lint_bytes(sys.stdin.buffer.read(), name, options))
         else:
-            files.extend(discover([given], exclude))
+            files.extend(discover([given], exclude, root))
     flush()
     return results
 
@@ -199,9 +199,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     options = _options(args, settings)
-    exclude = args.exclude if args.exclude is not None else settings.exclude
+    # Globs are relative to where they were written: the pyproject.toml's directory, or
+    # the current directory for --exclude.
+    if args.exclude is not None or settings.source is None:
+        exclude, root = args.exclude or (), None
+    else:
+        exclude, root = settings.exclude, str(settings.source.parent)
     try:
-        results = _lint(args, options, exclude)
+        results = _lint(args, options, exclude, root)
         report = render(results, args.format)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

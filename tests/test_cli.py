@@ -119,6 +119,47 @@ def test_exclude_globs_drop_files_and_directories(tmp_path: Path) -> None:
     assert lint("--exclude", "*_pb2.py", "api_pb2.py", cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.timeout(90)
+def test_pyproject_exclude_globs_are_relative_to_the_pyproject(tmp_path: Path) -> None:
+    """The same globs from any working directory, as flake8 and ruff read theirs."""
+    project = tmp_path / "proj"
+    for relative in (
+        "src/app.py",
+        "src/generated/g.py",
+        "docs/conf.py",
+        "lib/src/generated/h.py",  # not the src/generated the glob means
+    ):
+        write(project, relative)
+    write(
+        project,
+        "pyproject.toml",
+        '[tool.flowmanager-lint]\nexclude = ["src/generated", "docs/*.py"]\n',
+    )
+
+    def linted(*args: str, cwd: Path) -> list[str]:
+        proc = lint(*args, cwd=cwd)
+        assert proc.stderr == ""
+        return [line.split(":")[0] for line in proc.stdout.splitlines()]
+
+    assert linted(".", cwd=project) == ["./lib/src/generated/h.py", "./src/app.py"]
+    assert linted(".", cwd=project / "src") == ["./app.py"]
+    assert linted("proj", cwd=tmp_path) == ["proj/lib/src/generated/h.py", "proj/src/app.py"]
+    assert linted(".", cwd=project / "lib") == ["./src/generated/h.py"]
+    # Files named one by one, as pre-commit passes them, from inside and outside.
+    assert linted("g.py", cwd=project / "src" / "generated") == []
+    assert linted("conf.py", cwd=project / "docs") == []
+    assert linted("proj/docs/conf.py", "proj/src/app.py", cwd=tmp_path) == ["proj/src/app.py"]
+    absolute = str(project / "src" / "generated" / "g.py")
+    assert linted(absolute, cwd=tmp_path) == []
+    # --exclude on the command line replaces the file's globs, relative to the current
+    # directory.
+    assert linted("--exclude", "generated", ".", cwd=project / "src") == ["./app.py"]
+    assert linted("--exclude", "app.py", ".", cwd=project / "src") == ["./generated/g.py"]
+    assert linted("--exclude", "generated", "generated/g.py", cwd=project / "src") == []
+    # Inside an excluded directory, nothing there is linted.
+    assert linted(".", cwd=project / "src" / "generated") == []
+
+
 @pytest.mark.timeout(60)
 def test_standard_input_with_and_without_a_name(tmp_path: Path) -> None:
     named = lint("-", "--stdin-filename", "src/app.py", cwd=tmp_path, stdin=LAMBDA.encode())
