@@ -75,7 +75,7 @@ def _guard_examples() -> None:
 
     print("\nFlowManagerMP(fetch, lambda result: print(result)) raises, starting nothing:")
     try:
-        FlowManagerMP(fetch, lambda result: print(result))
+        FlowManagerMP(fetch, lambda result: print(result))  # noqa: FMP101 (on purpose)
     except UnpicklableResultProcessorError as exc:
         print(f"{type(exc).__name__}: {exc}")
     print()

@@ -215,6 +215,10 @@ def judge_processor(info: ProcessorInfo, serial_processing: bool | None) -> Viol
 #: ``ProcessorInfo.enclosing`` for a function defined only under the main guard.
 MAIN_BLOCK = "the 'if __name__ == \"__main__\":' block"
 
+#: FMP001's kinds of finding, the keys of its ``reasons``.
+SECOND_REASON = "second"
+ACCESSOR_REASON = "accessor"
+
 #: FMP102's kinds of finding, the keys of its ``reasons``.
 NESTED_REASON = "nested"
 MAIN_BLOCK_REASON = "main-block"
@@ -246,9 +250,11 @@ def captured_path(kind: str, owner: str, key: str | int) -> str:
     return forms[kind].format(o=owner, k=key)
 
 
-def judge_instances(where: str) -> Violation:
-    """FMP001: a second instance; ``where`` says where the first one is."""
-    return get_rule(FMP001).format(where=where)
+def judge_instances(where: str, *, accessor: bool = False) -> Violation:
+    """FMP001: a second instance; ``where`` says where the first one is. ``accessor``: the
+    later call is ``FlowManagerMP.instance()`` after a direct construction (lint only)."""
+    return get_rule(FMP001).format(where=where,
+                                   reason=ACCESSOR_REASON if accessor else SECOND_REASON)
 
 
 # -- the table of things that cannot cross a process boundary ---------------
@@ -399,10 +405,18 @@ _RULES: tuple[Rule, ...] = (
         code=FMP001,
         name="multiple-instances",
         summary="Finds a second FlowManagerMP created in the same process.",
-        message=(
-            "a second FlowManagerMP is created {where}; one instance runs every job of a "
-            "process, so another one only competes with it for the same CPUs"
-        ),
+        message="{reason}",
+        reasons={
+            SECOND_REASON: (
+                "a second FlowManagerMP is created {where}; one instance runs every job of a "
+                "process, so another one only competes with it for the same CPUs"
+            ),
+            ACCESSOR_REASON: (
+                "FlowManagerMP.instance() is called {where}, after a direct construction; it "
+                "returns that instance and ignores its own arguments, so mixing the accessor "
+                "with a construction hides which arguments apply"
+            ),
+        },
         fix="create one FlowManagerMP and reuse it (FlowManagerMP.instance() returns the live one)",
         why=(
             "One FlowManagerMP already spreads its jobs over the CPUs the process may use and "
@@ -420,13 +434,22 @@ _RULES: tuple[Rule, ...] = (
         known_problems=(
             "The linter reports a construction that follows `close_processes()` on the same "
             "path, because the guidelines say to reuse the one instance; the runtime only "
-            "refuses two instances that are open at the same time. The linter checks one "
-            "scope at a time: two constructions in different functions are not reported."
+            "refuses two instances that are open at the same time. It also reports "
+            "`FlowManagerMP.instance()` after a direct construction on the same path: at run "
+            "time that returns the first instance and ignores its arguments, so use one "
+            "style. The linter checks one scope at a time: two constructions in different "
+            "functions are not reported."
         ),
         expected="one FlowManagerMP per process, created once and reused",
         error="MultipleInstancesError",
-        sample={"where": "on the same path as the one at line 10"},
+        sample={"where": "on the same path as the one at line 10", "reason": SECOND_REASON},
         runtime_sample={"where": "while the one created at app.py:10 is still open (pid 4242)"},
+        other_samples={
+            "For `FlowManagerMP.instance()` after a direct construction (lint only)": {
+                "where": "on the same path as the one at line 10",
+                "reason": ACCESSOR_REASON,
+            },
+        },
         bad=(
             _ex("Two instances, one after the other", _JOB + '''
 
@@ -523,8 +546,9 @@ manager.close_processes()
             "processed here, after the jobs finish, and any callable will do."
         ),
         known_problems=(
-            "The linter follows a lambda through a name bound to it in the same file; a "
-            "lambda that reaches the call through a function call or an import is not seen."
+            "The linter follows a lambda through a name bound to it and through a function "
+            "of the same file that returns it; a lambda that reaches the call through an "
+            "import, a method call or a generator is not seen. The runtime guard sees them all."
         ),
         expected="a result processor defined with def at module level",
         error="UnpicklableResultProcessorError",
@@ -593,7 +617,10 @@ manager.close_processes()
         ),
         known_problems=(
             "A decorator defined in another module that returns an inner function without "
-            "`functools.wraps` is not seen by the linter; the runtime guard reports it."
+            "`functools.wraps` is not seen by the linter; the runtime guard reports it. A "
+            "function returned by a call is followed only into functions of the same file "
+            "(not methods, imports, generators or async functions); with several returns, "
+            "the first one the linter can resolve decides."
         ),
         expected="a result processor defined at module level, where a child process can import it",
         error="UnpicklableResultProcessorError",

@@ -204,7 +204,7 @@ def _analyse(
             "loop": f"on every pass of the loop at line {line}",
             "comprehension": f"for every item of the comprehension at line {line}",
         }[conflict.kind]
-        reports.append((conflict.call, rules.judge_instances(where)))
+        reports.append((conflict.call, rules.judge_instances(where, accessor=conflict.accessor)))
     findings = [
         Finding(*start(node), violation.code, violation.lint_text) for node, violation in reports
     ]

@@ -60,6 +60,8 @@ class Conflict:
     call: cst.Call
     other: cst.CSTNode
     kind: str  # "path", "loop" or "comprehension"
+    #: ``call`` is ``FlowManagerMP.instance()`` after a construction (it would return that one).
+    accessor: bool = False
 
 
 @dataclass(frozen=True)
@@ -350,7 +352,8 @@ def _conflict(earlier: _Earlier, later: _Placed) -> Conflict | None:
     """The first earlier call of the same scope on ``later``'s path, else its loop."""
     other = earlier.first_on_path(later)
     if other is not None:
-        return Conflict(later.call.node, other.call.node, "path")
+        return Conflict(later.call.node, other.call.node, "path",
+                        accessor=later.call.kind is CallKind.ACCESSOR)
     if later.loop is not None and later.call.kind is CallKind.CONSTRUCT:
         kind = "comprehension" if isinstance(later.loop, _COMPREHENSIONS) else "loop"
         return Conflict(later.call.node, later.loop, kind)

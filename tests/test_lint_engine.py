@@ -161,6 +161,28 @@ def test_fmp001_message_for_a_loop_and_a_comprehension() -> None:
     )
 
 
+def test_fmp001_message_for_the_accessor_after_a_construction() -> None:
+    # instance() would return the first one: no second instance, but two styles mixed.
+    body = """
+        first = FlowManagerMP(double)
+        again = FlowManagerMP.instance(double, serial_processing=True)
+        """
+    [finding] = lint(body)
+    assert finding.message == (
+        "FMP001 FlowManagerMP.instance() is called on the same path as the one at line "
+        f"{line_of(body, 'first =')}, after a direct construction; it returns that instance "
+        "and ignores its own arguments, so mixing the accessor with a construction hides "
+        "which arguments apply; fix: create one FlowManagerMP and reuse it "
+        "(FlowManagerMP.instance() returns the live one)"
+    )
+    # The other order makes a second instance, as the runtime would refuse.
+    [finding] = lint("""
+        first = FlowManagerMP.instance(double)
+        second = FlowManagerMP(double)
+        """)
+    assert finding.message.startswith("FMP001 a second FlowManagerMP is created on the same")
+
+
 def test_findings_are_sorted_by_line_and_column() -> None:
     body = """
         def main():
