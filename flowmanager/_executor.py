@@ -9,6 +9,7 @@ loop iteration leave in one message (``_flush`` is scheduled once per iteration)
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import math
 import os
@@ -23,7 +24,7 @@ from typing import Any, NoReturn
 import cloudpickle
 
 from ._async_batch import run_batch
-from ._errors import JobFailure
+from ._errors import JobFailure, _short_repr
 from ._wire import (
     END_OF_INPUT,
     FAILED,
@@ -132,7 +133,9 @@ _CLOCK_EVERY = 256
 def encode(index: int, tasks: list[Any], results: list[Any], failures: list[JobFailure],
            fq_names: str | list[str]) -> bytes:
     """One executor -> results message. ``results[i]`` is what ``tasks[i]`` returned, or
-    ``FAILED``; a result that does not pickle fails its own task only."""
+    ``FAILED``; a result that does not pickle fails its own task only, and a failure whose
+    task no longer pickles (the job changed it) carries the task's repr instead. Never
+    raises: every task of the message is accounted for."""
     ok = [r for r in results if r is not FAILED] if failures else results
     try:
         return encode_results(index, ok, failures)
@@ -149,7 +152,15 @@ def encode(index: int, tasks: list[Any], results: list[Any], failures: list[JobF
             failures.append(_unpicklable_result(task, fq_name, result, exc))
         else:
             ok.append(result)
-    return encode_results(index, ok, failures)
+    return encode_results(index, ok, [_sendable(failure) for failure in failures])
+
+
+def _sendable(failure: JobFailure) -> JobFailure:
+    try:
+        dumps(failure)
+    except Exception:
+        return dataclasses.replace(failure, task=_short_repr(failure.task))
+    return failure
 
 
 def _run_sync_batch(fn: Callable[[Any], Any], fq_name: str, batch: list[Any] | bytes,
@@ -200,8 +211,8 @@ def _run_sync_tasks(fn: Callable[[Any], Any], fq_name: str, batch: list[Any] | b
                 failures.append(_failure(tasks[first + len(results)], exc, fq_name))
                 results.append(FAILED)
         now = time.monotonic()
-        quick = now - began < _PARTIAL_S / 16
-        step = min(step * 2, _CLOCK_EVERY) if quick else max(1, step // 2)
+        # Grow while the jobs are quick; one slow chunk and the clock is read per task.
+        step = min(step * 2, _CLOCK_EVERY) if now - began < _PARTIAL_S / 16 else 1
         if now - since > _PARTIAL_S and start < len(tasks):
             count = len(results)
             send(encode(index, tasks[first:first + count], results, failures, fq_name))

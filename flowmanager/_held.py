@@ -42,20 +42,25 @@ class HeldTasks:
         self.count = 0
         self._since = 0.0  # when the oldest held task was held
         self._open = True
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None  # the one that will send, if any
+        self._last: threading.Thread | None = None  # the newest started, for close(wait)
 
     def hold(self, job_index: int, blob: bytes, now: float) -> list[bytes]:
-        """Hold one task (call with ``lock`` held); returns its job's batch so far."""
+        """Hold one task (call with ``lock`` held); returns its job's batch so far. Call
+        :meth:`send_later` if it is still held once the caller decided not to send it."""
         if not self.count:
             self._since = now
         batch = self._batches.setdefault(job_index, [])
         batch.append(blob)
         self.count += 1
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="flowmanager-held-tasks",
-                                            daemon=True)
-            self._thread.start()
         return batch
+
+    def send_later(self) -> None:
+        """Make sure the helper thread will send what is held (call with ``lock`` held)."""
+        if self.count and self._thread is None and self._open:
+            self._thread = self._last = threading.Thread(
+                target=self._run, name="flowmanager-held-tasks", daemon=True)
+            self._thread.start()
 
     def take(self, job_index: int) -> list[bytes]:
         """Remove and return one job's batch (call with ``lock`` held)."""
@@ -70,16 +75,26 @@ class HeldTasks:
         self.count = 0
         return batches
 
-    def close(self) -> None:
-        """No more sending from the helper thread; it ends at its next tick."""
+    def close(self, wait: bool = False) -> None:
+        """No more sending from the helper thread; it ends at its next tick. ``wait``: until
+        it has ended (so that a process forked next has no thread of ours to copy); only
+        from a thread that does not hold ``lock``."""
         with self.lock:
             self._open = False
+            thread = self._last
+        if wait and thread is not None and thread is not threading.current_thread():
+            thread.join()
 
     def _run(self) -> None:
         idle_since: float | None = time.monotonic()
-        while idle_since is not None:
-            time.sleep(_TICK_S)
-            idle_since = self._tick(idle_since)
+        try:
+            while idle_since is not None:
+                time.sleep(_TICK_S)
+                idle_since = self._tick(idle_since)
+        finally:  # also when a tick raised: the next held task starts a new thread
+            with self.lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
 
     def _tick(self, idle_since: float) -> float | None:
         """One look: send what is due. Returns when the thread last saw tasks held, or
@@ -89,7 +104,7 @@ class HeldTasks:
             send = self._send()  # a strong reference only for this tick
             if not self._open or send is None or (
                     not self.count and now - idle_since > _LINGER_S):
-                self._thread = None
+                self._thread = None  # decided under the lock: a task held next starts another
                 return None
             if not self.count:
                 return idle_since
@@ -97,9 +112,10 @@ class HeldTasks:
                 try:
                     for job_index, batch in self.take_all():
                         send(job_index, batch)
-                except OSError:
-                    # An executor died; the caller's thread learns it from the process's
-                    # sentinel, and the crash report counts the tasks that never left.
+                except Exception:
+                    # An executor died (or the instance is being shut down under us); the
+                    # caller's thread learns it from the process's sentinel, and the crash
+                    # report counts the tasks that never left.
                     self._open = False
                     self._thread = None
                     return None

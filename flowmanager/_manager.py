@@ -304,12 +304,12 @@ class FlowManagerMP:
         blob = pickled(task, "the task")  # what runs is the task as it is now
         if self._submitted - self._ok - len(self._failures) >= self._max_in_flight:
             self._wait_for_room(1, deadline, timeout, "submit_task")
-        self._submitted += 1
-        self._progress_total()
         now = time.monotonic()
         if now - self._last_look > _LOOK_EVERY_S:
             self._last_look = now  # news of finished work, at most once a millisecond
-            self._pump_nowait()
+            self._pump_nowait()  # before counting: a crash learnt here rejects this task
+        self._submitted += 1
+        self._progress_total()
         # Adaptive batching: send once the least busy executor has no more work left than
         # this batch holds (at once when one is idle); else hold and let the batch grow
         # while the executors work, at most HOLD_S (then the held-tasks thread sends it).
@@ -319,6 +319,8 @@ class FlowManagerMP:
             batch = self._held.hold(job_index, blob, now)
             if len(batch) >= self._chunk or min(map(sub, self._sent, self._done)) <= len(batch):
                 self._send_held(job_index, self._held.take(job_index))
+            else:
+                self._held.send_later()
 
     def flush(self) -> None:
         """Send the tasks held back to fill a batch (``wait_for_completion`` does this too)."""
@@ -619,7 +621,8 @@ class FlowManagerMP:
                 self._on_exit(sentinel)
         if code == 0 and self._ending and len(self._drained) == len(self._executors):
             return
-        self._crashed(process, code, self._submitted - self._finished())
+        self._crashed(process, code, sum(self._sent) - self._finished(),
+                      unsent=self._submitted - sum(self._sent))
 
     def _wait_drained(self, index: int) -> None:
         """Let the result process forward what the dead executor sent before it died."""
@@ -659,7 +662,7 @@ class FlowManagerMP:
         self.flush()
         with self._held.lock:  # from here on the held-tasks thread sends nothing
             self._state = "closing"
-        self._held.close()
+        self._held.close(wait=True)
         self._ending = True
         for index, conn in enumerate(self._task_out):
             if conn is not None:

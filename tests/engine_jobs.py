@@ -219,3 +219,14 @@ def raise_broken_str(task: int) -> int:
 def slow_value_of(task: dict[str, int]) -> int:
     time.sleep(0.05)
     return task["i"]
+
+
+def spoil_and_raise(task: dict[str, Any]) -> int:
+    """Makes its task unpicklable, then raises: the failure must still travel."""
+    task["lock"] = threading.Lock()
+    raise ValueError("spoilt")
+
+
+async def spoil_and_raise_async(task: dict[str, Any]) -> int:
+    await asyncio.sleep(0)
+    return spoil_and_raise(task)

@@ -4,6 +4,8 @@ crash learnt in passing. Every task is accounted for and nothing hangs."""
 
 from __future__ import annotations
 
+import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -197,3 +199,35 @@ def test_serial_mode_without_processors_keeps_no_results() -> None:
     assert manager._stored == []
     manager.close_processes()
     assert manager.stats().completed == 1000
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("job", [jobs.spoil_and_raise, jobs.spoil_and_raise_async])
+def test_a_failure_whose_task_the_job_spoilt_still_travels(job: object) -> None:
+    manager = FlowManagerMP(job, workers=1, threads=2, raise_on_error=False)
+    manager.submit_task([{"n": 1}, {"n": 2}])
+    manager.close_processes(timeout=20)
+    # The task no longer pickles, so the failure carries its repr.
+    tasks = sorted(f.task for f in manager.failures)
+    assert [re.sub(r"0x[0-9a-f]+", "0x?", task) for task in tasks] == [
+        "{'n': 1, 'lock': <unlocked _thread.lock object at 0x?>}",
+        "{'n': 2, 'lock': <unlocked _thread.lock object at 0x?>}",
+    ]
+    assert [f.message for f in manager.failures] == ["spoilt", "spoilt"]
+
+
+def held_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "flowmanager-held-tasks"]
+
+
+@pytest.mark.timeout(30)
+def test_the_held_tasks_thread_lives_only_while_tasks_are_held() -> None:
+    manager = FlowManagerMP(jobs.sleep_async, workers=1)
+    manager.submit_task(0.0)  # an idle executor: it leaves at once, nothing is held
+    assert held_threads() == []
+    manager.submit_task([5.0] * 3)
+    for _ in range(100):
+        manager.submit_task(0.0)  # held behind the backlog, sent by the thread
+    assert len(held_threads()) == 1
+    manager.close_processes(timeout=20)
+    assert held_threads() == []  # gone before close returns: a fork next copies no thread
