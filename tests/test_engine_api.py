@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import engine_jobs as jobs
@@ -24,19 +23,9 @@ from flowmanager import (
 )
 from flowmanager._registry import live_instance
 
-
-@pytest.fixture(autouse=True)
-def _no_leftovers() -> Iterator[None]:
-    yield
-    live = live_instance()
-    if isinstance(live, FlowManagerMP):
-        live._shutdown()
-    assert jobs.stray_children() == []
+pytestmark = pytest.mark.usefixtures("no_leftovers")
 
 
-@pytest.fixture
-def out() -> Path:
-    return jobs.fresh_records()
 
 
 def results(path: Path) -> list[str]:

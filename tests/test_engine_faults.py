@@ -9,7 +9,6 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import engine_jobs as jobs
@@ -25,21 +24,12 @@ from flowmanager import (
 from flowmanager._errors import RemoteTraceback
 from flowmanager._registry import live_instance
 
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning"),
+    pytest.mark.usefixtures("no_leftovers"),
+]
 
 
-@pytest.fixture(autouse=True)
-def _no_leftovers() -> Iterator[None]:
-    yield
-    live = live_instance()
-    if isinstance(live, FlowManagerMP):
-        live._shutdown()
-    assert jobs.stray_children() == []
-
-
-@pytest.fixture
-def out() -> Path:
-    return jobs.fresh_records()
 
 
 JOB = "engine_jobs.fail_on_odd"

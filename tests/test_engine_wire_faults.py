@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import engine_jobs as jobs
@@ -16,21 +15,9 @@ import pytest
 from flowmanager import FlowManagerMP, JobsFailedError, WorkerCrashedError
 from flowmanager._registry import live_instance
 
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+pytestmark = pytest.mark.usefixtures("no_leftovers")
 
 
-@pytest.fixture(autouse=True)
-def _no_leftovers() -> Iterator[None]:
-    yield
-    live = live_instance()
-    if isinstance(live, FlowManagerMP):
-        live._shutdown()
-    assert jobs.stray_children() == []
-
-
-@pytest.fixture
-def out() -> Path:
-    return jobs.fresh_records()
 
 
 def unloadable(value: int, job: str, batch: int = 1) -> str:
