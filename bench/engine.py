@@ -85,6 +85,36 @@ def ours_tasks_per_s(job: Callable[[int], object], tasks: int = TRIVIAL_TASKS,
         manager.close_processes()
 
 
+def single_submits_per_s(tasks: int = TRIVIAL_TASKS, runs: int = 3) -> tuple[float, float]:
+    """(ours, anchor) tasks/s when every task is submitted on its own, as code that
+    receives work one item at a time does: ``submit_task(task)`` in a loop against
+    ``Pool.apply_async`` in a loop, each until every result was consumed."""
+    manager = FlowManagerMP(double, consume)
+
+    def ours() -> float:
+        started = time.perf_counter()
+        for task in range(tasks):
+            manager.submit_task(task)
+        manager.wait_for_completion()
+        return time.perf_counter() - started
+
+    try:
+        ours_rate = tasks / _best(runs, ours)
+    finally:
+        manager.close_processes()
+    with multiprocessing.get_context("fork").Pool(usable_cpus()) as pool:
+        def anchor() -> float:
+            started = time.perf_counter()
+            pending = [pool.apply_async(double, (task,), callback=consume)
+                       for task in range(tasks)]
+            for result in pending:
+                result.wait()
+            return time.perf_counter() - started
+
+        anchor_rate = tasks / _best(runs, anchor)
+    return ours_rate, anchor_rate
+
+
 def gather_wall(jobs: int) -> float:
     """The anchor: ``asyncio.gather`` of ``jobs`` one-second sleeps in one process."""
     async def main() -> None:
