@@ -4,6 +4,8 @@ Async jobs run as tasks on the loop, thousands at once. Sync jobs must not block
 so each incoming batch goes to a worker thread in one hand-off (split in ``threads``
 parts) and its results come back in one piece. Results and failures finished in the same
 loop iteration leave in one message (``_flush`` is scheduled once per iteration).
+The loop is built when the first message arrives: an executor closed before it got any
+work ends without building one.
 """
 
 from __future__ import annotations
@@ -61,14 +63,34 @@ def executor_main(
 ) -> None:
     """Entry point of an executor process."""
     child_setup(inherited)
+    parent_pid = os.getppid()  # the main process, or the forkserver that dies with it
+    first = _first_message(tasks_in, parent_pid)
+    if first == END_OF_INPUT:  # closed before any work came: no loop to build
+        results_out.close()
+        return
     # A sync job holds the GIL in its worker thread; the loop and the sender wait up to
     # the switch interval (5 ms by default) each time they wake. A shorter one keeps a
     # batch hand-off cheap; a thread that nobody waits for is not switched more often.
     sys.setswitchinterval(_SWITCH_INTERVAL_S)
     jobs: list[JobSpec] = cloudpickle.loads(jobs_blob)
     executor = _Executor(index, jobs, tasks_in, Outbox(results_out, f"executor-{index}-out"),
-                         os.getppid(), threads)
-    asyncio.run(executor.run())
+                         parent_pid, threads)
+    asyncio.run(executor.run(first))
+
+
+def _first_message(tasks_in: Connection, parent_pid: int) -> bytes:
+    """Block until the first message, looking at the parent once a second.
+
+    The event loop, the job and the sender are set up only once there is work, so an
+    instance closed before it got any (or one that waits long for its first task) costs
+    its executors next to nothing."""
+    while not tasks_in.poll(_PARENT_CHECK_S):
+        if parent_is_gone(parent_pid):
+            os._exit(0)
+    try:
+        return tasks_in.recv_bytes()
+    except (EOFError, OSError):  # the main process died without saying goodbye
+        os._exit(0)
 
 
 def _failure(task: Any, exc: BaseException, fq_name: str) -> JobFailure:
@@ -265,11 +287,12 @@ class _Executor:
         # Tasks of single async jobs -> (task, job name); also what keeps them alive.
         self.spawned: dict[asyncio.Future[Any], tuple[Any, str]] = {}
 
-    async def run(self) -> None:
+    async def run(self, first: bytes) -> None:
         self.loop = asyncio.get_running_loop()
         self.finished = self.loop.create_future()
         self.loop.add_reader(self.tasks_in.fileno(), self._on_readable)
         self.loop.call_later(_PARENT_CHECK_S, self._watch_parent)
+        self._take(first)
         await self.finished
         self.loop.remove_reader(self.tasks_in.fileno())
         self.pool.shutdown(wait=True)
@@ -283,6 +306,10 @@ class _Executor:
         except (EOFError, OSError):
             # The main process died without saying goodbye: nobody wants the results.
             os._exit(0)
+        self._take(data)
+
+    def _take(self, data: bytes) -> None:
+        """One message from the main process: a batch of tasks, or the end of input."""
         if data == END_OF_INPUT:
             self.ending = True
             assert self.loop is not None

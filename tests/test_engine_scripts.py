@@ -72,9 +72,11 @@ def test_ctrl_c_stops_the_children(method: str, tmp_path: Path) -> None:
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("method", jobs.START_METHODS)
+@pytest.mark.parametrize("mode", ["block", "idle"])
 def test_children_exit_on_their_own_when_the_main_process_is_killed(
-        method: str, tmp_path: Path) -> None:
-    proc, pids = _start(method, "block", tmp_path / "out.txt")
+        method: str, mode: str, tmp_path: Path) -> None:
+    # "idle": executors that never got work wait for it outside any event loop.
+    proc, pids = _start(method, mode, tmp_path / "out.txt")
     proc.kill()
     proc.wait(10)
     assert _gone(pids, within=5)

@@ -6,6 +6,7 @@ by reference under every start method. Modes:
 * ``run``: 20 tasks, parallel on_complete; prints the sum of the recorded results.
 * ``block``: 10,000 sleeping async jobs; prints the pids of the children, then waits.
 * ``leave-open``: submits and exits without closing; then makes a second instance (FMP001).
+* ``idle``: an instance that is given no work; prints the pids of the children, then waits.
 """
 
 import json
@@ -49,6 +50,10 @@ if __name__ == "__main__":
         manager.submit_task([60] * 10_000)
         print(json.dumps(children(manager)), flush=True)
         manager.wait_for_completion()
+    elif mode == "idle":
+        manager = FlowManagerMP(nap, save, start_method=method)
+        print(json.dumps(children(manager)), flush=True)
+        time.sleep(60)
     elif mode == "leave-open":
         manager = FlowManagerMP(nap, save, start_method=method)
         manager.submit_task([60] * 100)
