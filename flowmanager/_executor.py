@@ -30,7 +30,6 @@ from ._errors import JobFailure, _short_repr
 from ._wire import (
     END_OF_INPUT,
     FAILED,
-    LIST,
     TASKS_HEADER,
     Outbox,
     child_setup,
@@ -118,11 +117,11 @@ def _traceback_text(exc: BaseException) -> str:
         return f"{_type_name(type(exc))}: {_text(exc)}\n"
 
 
-def _unloadable(batch: int, exc: BaseException, fq_name: str) -> JobFailure:
+def _unloadable(together: int, exc: BaseException, fq_name: str) -> JobFailure:
     """A task that was pickled in the main process but does not unpickle in this one;
-    ``batch`` > 1: it travelled in a batch pickled whole, which did not unpickle."""
-    what = (f"the task came in a batch of {batch} submitted as one list, which"
-            if batch > 1 else "the task")
+    ``together`` > 1: it travelled in a batch pickled whole, which did not unpickle."""
+    what = (f"the task came in a batch of {together} submitted as one list, which"
+            if together > 1 else "the task")
     message = (
         f"{what} could not be unpickled in the executor process ({type(exc).__name__}: "
         f"{_text(exc)}); submit plain data, of types every process of the program can import"
@@ -133,12 +132,8 @@ def _unloadable(batch: int, exc: BaseException, fq_name: str) -> JobFailure:
 
 def load_tasks(data: bytes, fq_name: str) -> tuple[list[Any], list[JobFailure]]:
     """(the tasks of a batch that unpickled, a failure for each one that did not)."""
-    slots, bad = unpack_tasks(data)
-    if not bad:
-        return slots, []
-    whole = len(slots) if TASKS_HEADER.unpack_from(data)[2] == LIST else 1
-    failures = [_unloadable(whole, exc, fq_name) for _, exc in bad]
-    return [task for task in slots if task is not FAILED], failures
+    tasks, bad = unpack_tasks(data)
+    return tasks, [_unloadable(together, exc, fq_name) for exc, together in bad]
 
 
 def _type_name(cls: type) -> str:

@@ -15,7 +15,6 @@ from ._executor import JobSpec
 from ._wire import dumps
 
 __all__ = [
-    "check_picklable",
     "check_positive",
     "check_processors",
     "job_table",
@@ -112,10 +111,6 @@ def ship_processors(on_complete: object, on_error: object) -> bytes:
             f"{type(exc).__name__}: {exc}\n"
             "  fix: define it with def at module level, or pass serial_processing=True"
         ) from exc
-
-
-def check_picklable(value: Any, what: str) -> None:
-    pickled(value, what)
 
 
 def pickled(value: Any, what: str) -> bytes:

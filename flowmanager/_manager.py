@@ -72,7 +72,6 @@ from ._errors import (
 from ._executor import executor_main
 from ._held import HeldTasks
 from ._jobs import (
-    check_picklable,
     check_positive,
     check_processors,
     job_table,
@@ -414,7 +413,7 @@ class FlowManagerMP:
                 blobs.append((pack_tasks(job_index, part), len(part)))
             except Exception:
                 for offset, item in enumerate(part):  # name the culprit
-                    check_picklable(item, f"task {start + offset} of the list")
+                    pickled(item, f"task {start + offset} of the list")
                 raise
         for sent, (blob, count) in enumerate(blobs):
             done = sent * step
@@ -425,14 +424,14 @@ class FlowManagerMP:
                 self._send_blob(blob, count)
         self._progress_total()
 
-    def _send_held(self, job_index: int, blobs: list[bytes]) -> None:
+    def _send_held(self, job_index: int, blobs: list[bytes], learn: bool = True) -> None:
         """Send tasks held for a batch (with the held-tasks lock)."""
-        self._send_blob(pack_items(job_index, blobs), len(blobs))
+        self._send_blob(pack_items(job_index, blobs), len(blobs), learn)
 
     def _send_from_helper(self, job_index: int, blobs: list[bytes]) -> None:
         """The held-tasks thread's send: an executor that died is left for the caller's
         thread to report (the OSError only stops the helper)."""
-        self._send_blob(pack_items(job_index, blobs), len(blobs), learn=False)
+        self._send_held(job_index, blobs, learn=False)
 
     def _send_blob(self, blob: bytes, count: int, learn: bool = True) -> None:
         """Write one batch to the least busy executor (with the held-tasks lock)."""

@@ -31,6 +31,8 @@ from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
+from ._errors import JobFailure
+
 __all__ = [
     "DONE",
     "END_OF_INPUT",
@@ -89,26 +91,24 @@ def pack_items(job_index: int, items: list[bytes]) -> bytes:
     return TASKS_HEADER.pack(job_index, len(items), ITEMS) + pickle.dumps(items, PROTOCOL)
 
 
-def unpack_tasks(data: bytes) -> tuple[list[Any], list[tuple[int, BaseException]]]:
-    """The tasks of a main -> executor message, and (position, error) of each task that
-    did not unpickle; those positions hold ``FAILED``. A ``LIST`` body that does not
-    unpickle fails every task of the message."""
+def unpack_tasks(data: bytes) -> tuple[list[Any], list[tuple[BaseException, int]]]:
+    """The tasks of a main -> executor message that unpickled, and for each one that did
+    not: (the error, how many tasks failed with it as one body). A ``LIST`` body that does
+    not unpickle fails every task of the message."""
     _, count, kind = TASKS_HEADER.unpack_from(data)
-    body = memoryview(data)[TASKS_HEADER.size:]
     try:
-        loaded: list[Any] = pickle.loads(body)
+        loaded: list[Any] = pickle.loads(memoryview(data)[TASKS_HEADER.size:])
     except Exception as exc:
-        return [FAILED] * count, [(position, exc) for position in range(count)]
+        return [], [(exc, count)] * count
     if kind == LIST:
         return loaded, []
     tasks: list[Any] = []
-    bad: list[tuple[int, BaseException]] = []
-    for position, item in enumerate(loaded):
+    bad: list[tuple[BaseException, int]] = []
+    for item in loaded:
         try:
             tasks.append(pickle.loads(item))
         except Exception as exc:
-            tasks.append(FAILED)
-            bad.append((position, exc))
+            bad.append((exc, 1))
     return tasks, bad
 
 
@@ -121,8 +121,6 @@ def encode_results(index: int, results: list[Any], failures: list[Any]) -> bytes
 def decode_results(data: bytes) -> tuple[int, list[Any], list[Any]]:
     """(executor index, results, failures) of an executor -> results message. A body that
     does not unpickle here becomes one failure per task it held, never a lost batch."""
-    from ._errors import JobFailure
-
     index, ok, failed = RESULTS_HEADER.unpack_from(data)
     try:
         results, failures = pickle.loads(memoryview(data)[RESULTS_HEADER.size:])

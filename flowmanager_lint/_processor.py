@@ -62,10 +62,14 @@ class _Returns(cst.CSTVisitor):
         return True
 
 
-def _returned(fn: cst.FunctionDef) -> list[cst.BaseExpression]:
+def _collect_returns(fn: cst.FunctionDef) -> _Returns:
     collector = _Returns()
     fn.body.visit(collector)
-    return collector.values
+    return collector
+
+
+def _returned(fn: cst.FunctionDef) -> list[cst.BaseExpression]:
+    return _collect_returns(fn).values
 
 
 def _call_returns(fn: cst.FunctionDef) -> list[cst.BaseExpression]:
@@ -73,8 +77,7 @@ def _call_returns(fn: cst.FunctionDef) -> list[cst.BaseExpression]:
     makes a coroutine or a generator instead of running the body."""
     if fn.asynchronous is not None:
         return []
-    collector = _Returns()
-    fn.body.visit(collector)
+    collector = _collect_returns(fn)
     return [] if collector.yields else collector.values
 
 
